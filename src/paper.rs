@@ -205,10 +205,22 @@ mod tests {
     fn merge_keeps_richest_fields_and_earliest_date() {
         let mut a = Paper::new("Make LoRA Great Again".into(), "short".into(), None);
         a.date = Some(time::macros::date!(2025 - 02 - 24));
-        a.sources.push(SourceRef { file: "a".into(), format: "newsletter".into(), line: 3 });
-        let mut b = Paper::new("Make LoRA great again".into(), "a longer abstract".into(), None);
+        a.sources.push(SourceRef {
+            file: "a".into(),
+            format: "newsletter".into(),
+            line: 3,
+        });
+        let mut b = Paper::new(
+            "Make LoRA great again".into(),
+            "a longer abstract".into(),
+            None,
+        );
         b.date = Some(time::macros::date!(2025 - 02 - 16));
-        b.sources.push(SourceRef { file: "b".into(), format: "digest".into(), line: 9 });
+        b.sources.push(SourceRef {
+            file: "b".into(),
+            format: "digest".into(),
+            line: 9,
+        });
         assert!(a.merge(b.clone()));
         assert_eq!(a.abstract_text, "a longer abstract");
         assert_eq!(a.date, Some(time::macros::date!(2025 - 02 - 16)));

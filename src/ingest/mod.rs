@@ -3,6 +3,7 @@
 //! Every parser is a pure function of (file name, text, options): no I/O, no index access,
 //! so files parse in parallel and parsers can be fuzzed and unit-tested on strings.
 
+pub mod taxonomy;
 pub mod text;
 
 mod cards;
@@ -81,7 +82,10 @@ impl FromStr for Format {
             .find(|f| f.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown format `{s}` (expected one of: {})", names.join(", "))
+                format!(
+                    "unknown format `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
             })
     }
 }

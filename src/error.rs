@@ -1,0 +1,68 @@
+//! The library error type: the caller's mistakes (bad query, bad file, locked index) are kept
+//! apart from internal failures so every front door can map them (exit 2 / HTTP 4xx / -32602).
+
+use std::path::PathBuf;
+
+/// Errors returned by the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("query syntax error in `{query}`: {message}")]
+    QuerySyntax { query: String, message: String },
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("paper `{0}` not found")]
+    NotFound(String),
+    #[error("index at {} is locked by another process (another `paperdex index` is running)", .0.display())]
+    Locked(PathBuf),
+    #[error("no paperdex index at {}: run `paperdex index PATHS...` first", .0.display())]
+    NoIndex(PathBuf),
+    #[error("index at {path} was built with schema {found}, this paperdex uses schema {expected}: re-index with `paperdex index --rebuild PATHS...`", path = .path.display())]
+    SchemaMismatch {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+    #[error("schema file {path}: {message}")]
+    Schema { path: String, message: String },
+    #[error("I/O error on {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+impl Error {
+    /// True when the request or input was at fault rather than paperdex or the machine.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, Error::Io { .. } | Error::Index(_))
+    }
+
+    /// A stable machine-readable code for JSON error objects.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::QuerySyntax { .. } => "query_syntax",
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::BadInput(_) => "bad_input",
+            Error::NotFound(_) => "not_found",
+            Error::Locked(_) => "index_locked",
+            Error::NoIndex(_) => "no_index",
+            Error::SchemaMismatch { .. } => "schema_mismatch",
+            Error::Schema { .. } => "schema",
+            Error::Io { .. } => "io",
+            Error::Index(_) => "internal",
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
