@@ -1,9 +1,13 @@
 //! paperdex: fast local full-text search over scientific paper abstracts, on tantivy.
 
 pub mod analysis;
+pub mod engine;
 pub mod error;
+pub mod index;
 pub mod ingest;
 pub mod paper;
 pub mod schema;
+pub mod search;
 
+pub use engine::{Engine, IndexOptions, IndexReport};
 pub use error::{Error, Result};

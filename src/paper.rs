@@ -73,14 +73,27 @@ impl Paper {
         title_key(&self.title)
     }
 
+    /// True when the id was derived from the title (no arXiv or corpus id is known).
+    pub fn has_title_id(&self) -> bool {
+        self.id.starts_with("t:")
+    }
+
+    /// Whether two records describe the same paper: same id, or same title when at least one
+    /// of them has no native id. Two different native ids are never the same paper.
+    pub fn same_paper(&self, other: &Paper) -> bool {
+        self.id == other.id
+            || ((self.has_title_id() || other.has_title_id())
+                && self.title_key() == other.title_key())
+    }
+
     /// Folds `other` (the same paper seen elsewhere) into `self`. Fields become the richest
     /// of both, dates the earliest, sources and topics the union. Returns whether anything
     /// changed, so re-indexing identical input can be detected as a no-op.
     pub fn merge(&mut self, other: Paper) -> bool {
         let before = self.clone();
-        if self.arxiv_id.is_none() && other.arxiv_id.is_some() {
-            self.arxiv_id = other.arxiv_id;
+        if self.has_title_id() && !other.has_title_id() {
             self.id = other.id;
+            self.arxiv_id = other.arxiv_id;
         }
         if other.title.len() > self.title.len() && title_key(&other.title) == self.title_key() {
             self.title = other.title;

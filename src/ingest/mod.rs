@@ -3,6 +3,7 @@
 //! Every parser is a pure function of (file name, text, options): no I/O, no index access,
 //! so files parse in parallel and parsers can be fuzzed and unit-tested on strings.
 
+pub mod read;
 pub mod taxonomy;
 pub mod text;
 

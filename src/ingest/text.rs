@@ -1,6 +1,641 @@
-//! Text normalization applied to every field at ingest: whitespace, LaTeX markup, mojibake.
+//! Text normalization applied to every field at ingest: mojibake repair, LaTeX markup
+//! stripping, whitespace collapsing. Also HTML entity decoding for the HTML-ish formats.
 
-/// Normalizes a title or abstract for indexing and display.
+/// Normalizes a title, abstract or comment for indexing and display.
+///
+/// Repairs mojibake (UTF-8 read as Windows-1252/Latin-1) and drops what cannot be repaired,
+/// strips LaTeX markup (`\textbf{Uni}` -> `Uni`, `$^3$` -> `3`, `\#` -> `#`, ``` ``x'' ``` ->
+/// `"x"`), collapses whitespace and trims. Idempotent: `clean(clean(s)) == clean(s)`.
 pub fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Fast path: the bulk of real abstracts is plain ASCII prose.
+    if s.is_ascii() && !s.contains(['\\', '$', '`']) {
+        return collapse(s);
+    }
+    // One pass can expose new work (an escaped `\$` pair becoming math, doubly encoded
+    // mojibake), so iterate to a fixed point; that is what makes `clean` idempotent.
+    let mut cur = collapse(&strip_latex(&repair_mojibake(s)));
+    for _ in 0..8 {
+        let next = collapse(&strip_latex(&repair_mojibake(&cur)));
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+/// Collapses every run of whitespace to one space, trims, and drops invisible junk
+/// (control chars, BOMs, zero-width spaces, replacement chars).
+fn collapse(s: &str) -> String {
+    let junk = |c: char| c.is_control() || matches!(c, '\u{FEFF}' | '\u{FFFD}' | '\u{200B}');
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        let start = out.len();
+        if start > 0 {
+            out.push(' ');
+        }
+        if word.contains(junk) {
+            out.extend(word.chars().filter(|&c| !junk(c)));
+        } else {
+            out.push_str(word);
+        }
+        if out.len() == start + usize::from(start > 0) {
+            out.truncate(start); // the word was all junk
+        }
+    }
+    out
+}
+
+/// Decodes HTML character references: the five XML entities, `&nbsp;` and numeric ones.
+/// Unknown or malformed references are kept verbatim.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        let decoded = rest[1..]
+            .find(';')
+            .filter(|&end| end <= 10)
+            .and_then(|end| Some((entity(&rest[1..=end])?, end + 2)));
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity(name: &str) -> Option<char> {
+    let named = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => None,
+    };
+    if named.is_some() {
+        return named;
+    }
+    let num = name.strip_prefix('#')?;
+    let code = match num.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => num.parse().ok()?,
+    };
+    char::from_u32(code)
+}
+
+/// Month from an English name or its 3-letter prefix ("Aug", "February").
+pub(crate) fn month_from_name(s: &str) -> Option<time::Month> {
+    const NAMES: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let s = s.trim_end_matches('.').to_ascii_lowercase();
+    let i = NAMES.iter().position(|n| {
+        s.len() >= 3 && n.starts_with(s.as_str()) || (s == "sept" && *n == "september")
+    })?;
+    time::Month::try_from(i as u8 + 1).ok()
+}
+
+/// Test helper shared by the parsers: what no paper parsed from the seeds may contain.
+#[cfg(test)]
+pub(crate) fn assert_clean_papers(papers: &[crate::paper::Paper]) {
+    const FORBIDDEN: [&str; 12] = [
+        "ð",
+        "Ÿ",
+        "â€",
+        "\\text",
+        "$^",
+        "Mentoring",
+        "E-Book",
+        "Deel",
+        "Highlights",
+        "Subscribe",
+        "Table of Contents",
+        "\u{FFFD}",
+    ];
+    for p in papers {
+        assert!(!p.title.is_empty(), "empty title: {p:?}");
+        assert!(p.abstract_text.len() >= 80, "short abstract: {p:?}");
+        let fields = [Some(&p.title), Some(&p.abstract_text), p.comment.as_ref()];
+        for field in fields.into_iter().flatten() {
+            for bad in FORBIDDEN {
+                assert!(!field.contains(bad), "{bad:?} in {field:?}");
+            }
+            assert_eq!(&clean(field), field, "not normalized");
+        }
+        assert_eq!(p.sources.len(), 1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Mojibake
+
+/// The byte a char came from if the text was UTF-8 decoded as Windows-1252 (or Latin-1,
+/// whose C1 controls fill cp1252's holes).
+fn cp1252_byte(c: char) -> Option<u8> {
+    let u = c as u32;
+    if u <= 0xFF {
+        return Some(u as u8);
+    }
+    Some(match c {
+        '€' => 0x80,
+        '‚' => 0x82,
+        'ƒ' => 0x83,
+        '„' => 0x84,
+        '…' => 0x85,
+        '†' => 0x86,
+        '‡' => 0x87,
+        'ˆ' => 0x88,
+        '‰' => 0x89,
+        'Š' => 0x8A,
+        '‹' => 0x8B,
+        'Œ' => 0x8C,
+        'Ž' => 0x8E,
+        '\u{2018}' => 0x91,
+        '\u{2019}' => 0x92,
+        '\u{201C}' => 0x93,
+        '\u{201D}' => 0x94,
+        '•' => 0x95,
+        '–' => 0x96,
+        '—' => 0x97,
+        '˜' => 0x98,
+        '™' => 0x99,
+        'š' => 0x9A,
+        '›' => 0x9B,
+        'œ' => 0x9C,
+        'ž' => 0x9E,
+        'Ÿ' => 0x9F,
+        _ => return None,
+    })
+}
+
+fn is_continuation(c: char) -> bool {
+    matches!(cp1252_byte(c), Some(0x80..=0xBF))
+}
+
+/// Two-byte sequences are only repaired for lead bytes whose mojibake is common (Latin-1
+/// supplement, Latin Extended-A, modifiers/combining marks, Greek, Cyrillic): a legitimate
+/// "×–" (as in "1.8×–2.4×") is also valid UTF-8 and must not become Hebrew.
+fn repairable_two_byte_lead(b: u8) -> bool {
+    matches!(b, 0xC2..=0xC5 | 0xCB..=0xD1)
+}
+
+/// Replaces runs that are UTF-8 bytes shown as cp1252 characters by what they encode
+/// ("ðŸ“…" -> 📅, "â€™" -> ’) and drops broken remnants of such runs. Leftover C1
+/// controls are dropped later by `collapse`.
+fn repair_mojibake(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let lead = c as u32;
+        let len = match lead {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => 0,
+        };
+        if len > 0 {
+            let conts = chars[i + 1..]
+                .iter()
+                .take(len - 1)
+                .take_while(|&&c| is_continuation(c))
+                .count();
+            if conts == len - 1 && (len > 2 || repairable_two_byte_lead(lead as u8)) {
+                let mut bytes = vec![lead as u8];
+                bytes.extend(chars[i + 1..i + len].iter().filter_map(|&c| cp1252_byte(c)));
+                if let Ok(fixed) = std::str::from_utf8(&bytes) {
+                    out.push_str(fixed);
+                    i += len;
+                    continue;
+                }
+            }
+            // "â€" / "ðŸ" with a lost or invalid tail: unrepairable mojibake, drop it.
+            if conts > 0 && matches!(c, 'â' | 'ð') {
+                i += 1 + conts;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// LaTeX
+
+/// Commands replaced by a symbol or text.
+fn latex_symbol(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "textless" | "lt" => "<",
+        "textgreater" | "gt" => ">",
+        "times" => "×",
+        "cdot" => "·",
+        "approx" => "≈",
+        "sim" => "~",
+        "leq" | "le" => "≤",
+        "geq" | "ge" => "≥",
+        "pm" => "±",
+        "ldots" | "dots" | "cdots" => "…",
+        "rightarrow" | "to" => "→",
+        "infty" => "∞",
+        "alpha" => "α",
+        "beta" => "β",
+        "gamma" => "γ",
+        "delta" => "δ",
+        "epsilon" => "ε",
+        "lambda" => "λ",
+        "mu" => "μ",
+        "pi" => "π",
+        "sigma" => "σ",
+        "tau" => "τ",
+        "theta" => "θ",
+        "ie" => "i.e.",
+        "eg" => "e.g.",
+        "etal" => "et al.",
+        _ => return None,
+    })
+}
+
+/// Commands whose first braced argument is not text (colors, labels, citations).
+fn drops_first_arg(name: &str) -> bool {
+    matches!(
+        name,
+        "color"
+            | "textcolor"
+            | "colorbox"
+            | "href"
+            | "label"
+            | "ref"
+            | "eqref"
+            | "cite"
+            | "citep"
+            | "citet"
+            | "vspace"
+            | "hspace"
+            | "includegraphics"
+    )
+}
+
+/// Strips LaTeX markup, keeping the text it wraps. Braces are dropped only when they belong
+/// to markup (a command's argument, `{\bf ..}` groups, math), so literal braces survive.
+fn strip_latex(s: &str) -> String {
+    if !s.contains(['\\', '$', '`']) {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    Latex {
+        chars: &chars,
+        out: &mut out,
+    }
+    .run(0, chars.len(), false);
+    out
+}
+
+struct Latex<'a> {
+    chars: &'a [char],
+    out: &'a mut String,
+}
+
+impl Latex<'_> {
+    /// Emits the text of `chars[start..end]`; `math` drops `^`, `_` and all braces.
+    fn run(&mut self, start: usize, end: usize, math: bool) {
+        let c = self.chars;
+        // Per open brace: whether it is markup (dropped) or literal (kept).
+        let mut groups: Vec<bool> = Vec::new();
+        let mut markup_arg_next = false;
+        let mut open_quote = false;
+        let mut i = start;
+        while i < end {
+            let ch = c[i];
+            let next = c.get(i + 1).copied().filter(|_| i + 1 < end);
+            match ch {
+                '\\' => {
+                    markup_arg_next = false;
+                    let name_len = c[i + 1..end]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphabetic())
+                        .count();
+                    if name_len == 0 {
+                        match next {
+                            Some('\\' | ',' | ';' | ':' | '!' | ' ') => self.out.push(' '),
+                            Some(other) => self.out.push(other),
+                            None => {}
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    let name: String = c[i + 1..i + 1 + name_len].iter().collect();
+                    i += 1 + name_len;
+                    if let Some(sym) = latex_symbol(&name) {
+                        self.out.push_str(sym);
+                        continue;
+                    }
+                    // Optional argument: never text.
+                    if i < end && c[i] == '[' {
+                        if let Some(close) = find_close(c, i, end, '[', ']') {
+                            i = close + 1;
+                        }
+                    }
+                    if drops_first_arg(&name) && i < end && c[i] == '{' {
+                        if let Some(close) = find_close(c, i, end, '{', '}') {
+                            i = close + 1;
+                        }
+                    }
+                    if i < end && c[i] == '{' {
+                        markup_arg_next = true;
+                    } else if !drops_first_arg(&name) && !is_wrapper(&name) {
+                        // Unknown argument-less macro (`\mone`): keep its name as a word.
+                        self.out.push_str(&name);
+                    }
+                }
+                '{' => {
+                    let markup = math || markup_arg_next || next == Some('\\');
+                    markup_arg_next = false;
+                    groups.push(markup);
+                    if !markup {
+                        self.out.push('{');
+                    }
+                    i += 1;
+                }
+                '}' => {
+                    match groups.pop() {
+                        Some(true) => markup_arg_next = next == Some('{'),
+                        Some(false) | None => self.out.push('}'),
+                    }
+                    i += 1;
+                }
+                '$' if !math => {
+                    markup_arg_next = false;
+                    match find_math(c, i, end) {
+                        Some((open_len, close)) => {
+                            self.run(i + open_len, close, true);
+                            i = close + open_len;
+                        }
+                        None => {
+                            self.out.push('$');
+                            i += 1;
+                        }
+                    }
+                }
+                '^' | '_' if math => i += 1,
+                '`' if next == Some('`') => {
+                    self.out.push('"');
+                    open_quote = true;
+                    i += 2;
+                }
+                '\'' | '\u{2019}' if open_quote && next == Some(ch) => {
+                    self.out.push('"');
+                    open_quote = false;
+                    i += 2;
+                }
+                _ => {
+                    markup_arg_next = false;
+                    self.out.push(ch);
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Formatting commands that vanish even without a braced argument (`{\bf x}`).
+fn is_wrapper(name: &str) -> bool {
+    matches!(
+        name,
+        "bf" | "it"
+            | "em"
+            | "tt"
+            | "rm"
+            | "sf"
+            | "sc"
+            | "small"
+            | "large"
+            | "Large"
+            | "footnotesize"
+    )
+}
+
+/// Index of the bracket closing the one at `open`, honoring nesting and `\` escapes.
+fn find_close(c: &[char], open: usize, end: usize, o: char, cl: char) -> Option<usize> {
+    let mut depth = 0;
+    let mut i = open;
+    while i < end {
+        match c[i] {
+            '\\' => i += 1,
+            x if x == o => depth += 1,
+            x if x == cl => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// For a `$` at `open`: the delimiter length and the index of the closing delimiter, if
+/// this is math. Like pandoc, `$` must hug its content and the closer must not precede a
+/// digit, so prices ("$5 and $10") stay text.
+fn find_math(c: &[char], open: usize, end: usize) -> Option<(usize, usize)> {
+    let double = open + 1 < end && c[open + 1] == '$';
+    let len = if double { 2 } else { 1 };
+    let first = *c.get(open + len).filter(|_| open + len < end)?;
+    if !double && (first.is_whitespace() || first == '$') {
+        return None;
+    }
+    let mut i = open + len;
+    while i < end {
+        match c[i] {
+            '\\' => i += 1,
+            '$' if double => {
+                return (i + 1 < end && c[i + 1] == '$').then_some((2, i));
+            }
+            '$' => {
+                let hugs = !c[i - 1].is_whitespace();
+                let digit_after = c.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+                return (hugs && !digit_after).then_some((1, i));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn collapses_whitespace() {
+        assert_eq!(clean("  a \n\t b  "), "a b");
+        assert_eq!(clean(""), "");
+    }
+
+    #[test]
+    fn repairs_mojibake() {
+        assert_eq!(clean("ðŸ“… 2025-02-01"), "📅 2025-02-01");
+        assert_eq!(clean("| ðŸ’¬ AAAI 2025"), "| 💬 AAAI 2025");
+        assert_eq!(clean("the modelâ€™s"), "the model’s");
+        assert_eq!(clean("cafÃ© â€œquotedâ€\u{9d}"), "café “quoted”");
+        // Doubly encoded text is repaired too.
+        assert_eq!(clean("cafÃƒÂ©"), "café");
+        // Latin-1 decoding (C1 controls instead of cp1252 punctuation).
+        assert_eq!(clean("it\u{e2}\u{80}\u{99}s"), "it’s");
+    }
+
+    #[test]
+    fn drops_unrepairable_mojibake() {
+        // Truncated emoji and a lost third byte: nothing readable is left, so drop it.
+        assert_eq!(clean("x ðŸ y"), "x y");
+        assert_eq!(clean("a â€ b"), "a b");
+        assert_eq!(clean("a\u{fffd}b\u{feff}"), "ab");
+    }
+
+    #[test]
+    fn keeps_legitimate_non_ascii() {
+        for s in [
+            "1.8×–2.4× compute",
+            "“Temporal Heads”—specialized",
+            "the model’s “in the year…”",
+            "Gödel, Erdős, naïve café, Straße",
+            "Δ-attention, α=0.5, 日本語",
+        ] {
+            assert_eq!(clean(s), s);
+        }
+    }
+
+    #[test]
+    fn strips_latex_commands() {
+        assert_eq!(
+            clean(r"Softmax \textbf{Uni}fication"),
+            "Softmax Unification"
+        );
+        assert_eq!(
+            clean(r"LLM (\textit{gemini-1.5-pro})"),
+            "LLM (gemini-1.5-pro)"
+        );
+        assert_eq!(
+            clean(r"at \url{https://x.org/a_b}."),
+            "at https://x.org/a_b."
+        );
+        assert_eq!(clean(r"the \texttt{Softmax} op"), "the Softmax op");
+        assert_eq!(
+            clean(r"{\color[RGB]{175,36,67}{LCLM-Horizon}}."),
+            "LCLM-Horizon."
+        );
+        assert_eq!(clean(r"codes (\ie, tokens)"), "codes (i.e., tokens)");
+        assert_eq!(clean(r"requires \textless2MB"), "requires <2MB");
+        assert_eq!(clean(r"model, \mone, designed"), "model, mone, designed");
+        assert_eq!(clean(r"see \cite{foo} here"), "see here");
+        assert_eq!(clean(r"\href{https://a}{the site}"), "the site");
+    }
+
+    #[test]
+    fn strips_latex_escapes_and_math() {
+        assert_eq!(clean(r"the \#1 spot"), "the #1 spot");
+        assert_eq!(clean(r"S\&P 500, 10\% better"), "S&P 500, 10% better");
+        assert_eq!(clean(r"MedS$^3$: Towards"), "MedS3: Towards");
+        assert_eq!(clean(r"with $x$ and $\alpha_{i}$"), "with x and αi");
+        assert_eq!(clean(r"$$E = mc^2$$"), "E = mc2");
+        assert_eq!(clean("costs $5 and $10"), "costs $5 and $10");
+        assert_eq!(clean("a lone $ sign"), "a lone $ sign");
+        assert_eq!(clean("keep {literal} braces"), "keep {literal} braces");
+    }
+
+    #[test]
+    fn converts_tex_quotes() {
+        assert_eq!(
+            clean("the ``less structure'' principle"),
+            "the \"less structure\" principle"
+        );
+        assert_eq!(
+            clean("the ``less structure’’ principle"),
+            "the \"less structure\" principle"
+        );
+        // A closing quote without an opener is left alone.
+        assert_eq!(clean("the models'' way"), "the models'' way");
+    }
+
+    #[test]
+    fn month_names() {
+        assert_eq!(month_from_name("Aug"), Some(time::Month::August));
+        assert_eq!(month_from_name("february"), Some(time::Month::February));
+        assert_eq!(month_from_name("Sept."), Some(time::Month::September));
+        assert_eq!(month_from_name("Ma"), None);
+        assert_eq!(month_from_name("Augustus"), None);
+    }
+
+    #[test]
+    fn decodes_html_entities() {
+        assert_eq!(
+            decode_entities("a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#39; &#x263A; &bogus; & f"),
+            "a & b <c> \"d\" 'e' ☺ &bogus; & f"
+        );
+    }
+
+    fn tricky() -> impl Strategy<Value = String> {
+        let alphabet = vec![
+            'a', 'Z', '1', ' ', '\n', '\\', '$', '`', '\'', '{', '}', '[', ']', '^', '_', '#', '&',
+            'ð', 'Ÿ', 'â', '€', '™', 'Ã', 'ƒ', 'Â', '©', '×', '–', '’', '“', '\u{9d}', '…',
+        ];
+        prop::collection::vec(prop::sample::select(alphabet), 0..40)
+            .prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        #[test]
+        fn clean_is_idempotent_on_tricky_input(s in tricky()) {
+            let once = clean(&s);
+            prop_assert_eq!(clean(&once), once);
+        }
+
+        #[test]
+        fn clean_is_idempotent_on_any_input(s in any::<String>()) {
+            let once = clean(&s);
+            prop_assert_eq!(clean(&once), once);
+        }
+
+        #[test]
+        fn clean_never_leaves_outer_whitespace(s in "\\PC*") {
+            let out = clean(&s);
+            prop_assert_eq!(out.trim(), out.as_str());
+            prop_assert!(!out.contains("  "));
+        }
+    }
 }

@@ -1,0 +1,151 @@
+//! `paperdex search`: flags -> `SearchRequest`, results as text or JSON.
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use paperdex::search::{SearchRequest, SearchResponse, SortOrder};
+use paperdex::Engine;
+
+use super::render::{print_json, Painter};
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Query: terms, "phrases", AND/OR/NOT, title:, author:, abstract:, term~1, atten*.
+    /// Put `--` before a query that starts with `-`.
+    #[arg(value_name = "QUERY", num_args = 0.., allow_hyphen_values = false)]
+    pub query: Vec<String>,
+    /// Only papers under this topic facet (repeatable; any matches), e.g. /arxiv/cs/CL
+    #[arg(long)]
+    pub topic: Vec<String>,
+    /// Only papers dated on or after YYYY-MM-DD
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only papers dated on or before YYYY-MM-DD
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long, short = 'n')]
+    pub limit: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    #[arg(long, value_enum, default_value_t = Sort::Relevance)]
+    pub sort: Sort,
+    /// Recency weight W in bm25 * (1 + W * 0.5^(age/half_life)); 0 is plain BM25
+    #[arg(long)]
+    pub recency_weight: Option<f32>,
+    /// Recency half-life in days
+    #[arg(long, value_name = "DAYS")]
+    pub half_life: Option<f32>,
+    /// `off` is the same as --recency-weight 0
+    #[arg(long, value_enum)]
+    pub recency: Option<Toggle>,
+    /// Date ages are counted from: newest (in the index), today, or YYYY-MM-DD
+    #[arg(long, value_name = "DATE|today|newest")]
+    pub as_of: Option<String>,
+    /// Show the score breakdown (BM25, recency boost, age)
+    #[arg(long)]
+    pub explain: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Sort {
+    Relevance,
+    Date,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Toggle {
+    On,
+    Off,
+}
+
+impl SearchArgs {
+    pub fn request(&self) -> SearchRequest {
+        let recency_weight = match self.recency {
+            Some(Toggle::Off) => Some(0.0),
+            _ => self.recency_weight,
+        };
+        SearchRequest {
+            q: self.query.join(" "),
+            topic: self.topic.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            limit: self.limit,
+            offset: self.offset,
+            sort: match self.sort {
+                Sort::Relevance => SortOrder::Relevance,
+                Sort::Date => SortOrder::Date,
+            },
+            recency_weight,
+            half_life: self.half_life,
+            as_of: self.as_of.clone(),
+            explain: self.explain,
+            facets: Some(self.json),
+        }
+    }
+}
+
+pub fn run(engine: &Engine, args: &SearchArgs) -> Result<()> {
+    let response = engine.search(&args.request())?;
+    if args.json {
+        return print_json(&response);
+    }
+    print_human(&response, Painter::stdout());
+    Ok(())
+}
+
+fn print_human(r: &SearchResponse, p: Painter) {
+    if r.hits.is_empty() {
+        println!("no papers match `{}` ({} total)", r.query, r.total);
+        return;
+    }
+    for (i, hit) in r.hits.iter().enumerate() {
+        let score = hit
+            .score
+            .map(|s| format!("  score {s:.3}"))
+            .unwrap_or_default();
+        println!(
+            "{:>3}. {}{}",
+            r.offset + i + 1,
+            p.bold(&hit.title),
+            p.dim(&score)
+        );
+        let mut meta = vec![hit.date.clone().unwrap_or_else(|| "undated".into())];
+        if !hit.topics.is_empty() {
+            meta.push(hit.topics.join(", "));
+        }
+        meta.push(hit.id.clone());
+        println!("     {}", p.accent(&meta.join(" · ")));
+        if let Some(e) = &hit.explain {
+            let age = e
+                .age_days
+                .map(|a| format!("{a} days"))
+                .unwrap_or_else(|| "undated".into());
+            println!(
+                "     {}",
+                p.dim(&format!(
+                    "bm25 {:.3} x recency {:.3} (age {age}, W {}, half-life {} d, as of {})",
+                    e.bm25,
+                    e.recency_boost,
+                    e.recency_weight,
+                    e.half_life_days,
+                    e.as_of.as_deref().unwrap_or("-")
+                ))
+            );
+        }
+        println!("     {}", p.highlight(&hit.snippet, &hit.highlights));
+        println!();
+    }
+    let shown_to = r.offset + r.hits.len();
+    println!(
+        "{}",
+        p.dim(&format!(
+            "{}-{} of {} papers in {:.1} ms",
+            r.offset + 1,
+            shown_to,
+            r.total,
+            r.took_ms
+        ))
+    );
+}

@@ -1,0 +1,87 @@
+//! `paperdex show` and `paperdex stats`.
+
+use anyhow::Result;
+use clap::Args;
+
+use paperdex::Engine;
+
+use super::render::{print_json, Painter};
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Paper id (arXiv id, corpus id or `t:` title hash)
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_show(engine: &Engine, args: &ShowArgs) -> Result<()> {
+    let paper = engine.get(&args.id)?;
+    if args.json {
+        return print_json(&paper);
+    }
+    let p = Painter::stdout();
+    println!("{}", p.bold(&paper.title));
+    let line = |label: &str, value: &str| println!("{:>10}  {value}", p.dim(label));
+    line("id", &paper.id);
+    if !paper.authors.is_empty() {
+        line("authors", &paper.authors.join(", "));
+    }
+    line(
+        "date",
+        &paper
+            .date
+            .map(paperdex::search::format_date)
+            .unwrap_or_else(|| "unknown".into()),
+    );
+    if !paper.topics.is_empty() {
+        line("topics", &paper.topics.join(", "));
+    }
+    for (label, value) in [
+        ("url", &paper.url),
+        ("comment", &paper.comment),
+        ("doi", &paper.doi),
+        ("journal", &paper.journal_ref),
+    ] {
+        if let Some(v) = value {
+            line(label, v);
+        }
+    }
+    for s in &paper.sources {
+        line("source", &format!("{}:{} ({})", s.file, s.line, s.format));
+    }
+    println!();
+    println!("{}", paper.abstract_text);
+    Ok(())
+}
+
+pub fn run_stats(engine: &Engine, args: &StatsArgs) -> Result<()> {
+    let stats = engine.stats()?;
+    if args.json {
+        return print_json(&stats);
+    }
+    println!("index           {}", stats.index);
+    println!("papers          {}", stats.papers);
+    println!(
+        "size            {:.1} MB ({} bytes, {} segment(s))",
+        stats.bytes as f64 / 1e6,
+        stats.bytes,
+        stats.segments
+    );
+    println!(
+        "dates           {} .. {}",
+        stats.first_date.as_deref().unwrap_or("-"),
+        stats.last_date.as_deref().unwrap_or("-")
+    );
+    println!(
+        "schema version  {} ({})",
+        stats.schema_version, stats.schema_fingerprint
+    );
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! The on-disk index: create/open with a schema check, the single writer, and upsert by id.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::directory::error::LockError;
+use tantivy::query::TermQuery;
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use time::Date;
+
+use crate::error::{Error, Result};
+use crate::paper::Paper;
+use crate::schema::{PaperFields, SchemaConfig};
+
+/// Written beside tantivy's files: what schema the index was built with.
+const META_FILE: &str = "paperdex.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IndexMeta {
+    schema_version: u32,
+    schema_fingerprint: String,
+    paperdex_version: String,
+}
+
+/// An open paperdex index with its reader.
+pub struct PaperIndex {
+    pub dir: PathBuf,
+    pub index: Index,
+    pub fields: PaperFields,
+    pub reader: IndexReader,
+    pub config: SchemaConfig,
+}
+
+/// True when `dir` holds a tantivy index.
+pub fn exists(dir: &Path) -> bool {
+    dir.join("meta.json").is_file()
+}
+
+impl PaperIndex {
+    /// Opens an existing index, refusing one built with another schema.
+    pub fn open(dir: &Path, config: SchemaConfig) -> Result<PaperIndex> {
+        if !exists(dir) {
+            return Err(Error::NoIndex(dir.to_path_buf()));
+        }
+        let expected = config.fingerprint();
+        let meta_path = dir.join(META_FILE);
+        let found = match std::fs::read(&meta_path) {
+            Ok(bytes) => serde_json::from_slice::<IndexMeta>(&bytes)
+                .map(|m| m.schema_fingerprint)
+                .unwrap_or_else(|_| "an unreadable paperdex.json".into()),
+            Err(_) => "no paperdex.json (not a paperdex index)".into(),
+        };
+        if found != expected {
+            return Err(Error::SchemaMismatch {
+                path: dir.to_path_buf(),
+                found,
+                expected,
+            });
+        }
+        let index = Index::open_in_dir(dir)?;
+        Self::finish(dir, index, config)
+    }
+
+    /// Creates a new empty index in `dir` (which must not hold one).
+    pub fn create(dir: &Path, config: SchemaConfig) -> Result<PaperIndex> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let fields = config.build();
+        let index = Index::create_in_dir(dir, fields.schema.clone())?;
+        let meta = IndexMeta {
+            schema_version: config.version,
+            schema_fingerprint: config.fingerprint(),
+            paperdex_version: env!("CARGO_PKG_VERSION").into(),
+        };
+        let meta_path = dir.join(META_FILE);
+        let json = serde_json::to_vec_pretty(&meta).expect("serializable");
+        std::fs::write(&meta_path, json).map_err(|e| Error::io(&meta_path, e))?;
+        Self::finish(dir, index, config)
+    }
+
+    pub fn open_or_create(dir: &Path, config: SchemaConfig) -> Result<PaperIndex> {
+        if exists(dir) {
+            Self::open(dir, config)
+        } else {
+            Self::create(dir, config)
+        }
+    }
+
+    fn finish(dir: &Path, index: Index, config: SchemaConfig) -> Result<PaperIndex> {
+        config.register_tokenizers(&index);
+        let fields = config.build();
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(PaperIndex {
+            dir: dir.to_path_buf(),
+            index,
+            fields,
+            reader,
+            config,
+        })
+    }
+
+    /// Takes the index's single writer lock.
+    pub fn writer(&self, heap_bytes: usize) -> Result<IndexWriter> {
+        self.index.writer(heap_bytes).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(LockError::LockBusy, _) => {
+                Error::Locked(self.dir.clone())
+            }
+            other => Error::Index(other),
+        })
+    }
+
+    /// The stored paper of a document.
+    pub fn paper_of(&self, doc: &TantivyDocument) -> Result<Paper> {
+        let bytes = doc
+            .get_first(self.fields.paper)
+            .and_then(|v| v.as_bytes())
+            .ok_or_else(|| {
+                Error::Index(tantivy::TantivyError::InternalError(
+                    "document without stored paper".into(),
+                ))
+            })?;
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::Index(tantivy::TantivyError::InternalError(format!(
+                "stored paper is not valid JSON: {e}"
+            )))
+        })
+    }
+
+    /// Papers whose `field` equals `value` exactly (ids, title keys).
+    pub fn find_exact(
+        &self,
+        searcher: &Searcher,
+        field: tantivy::schema::Field,
+        value: &str,
+        limit: usize,
+    ) -> Result<Vec<Paper>> {
+        let query = TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        );
+        let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        hits.into_iter()
+            .map(|(_, addr)| self.paper_of(&searcher.doc(addr)?))
+            .collect()
+    }
+
+    /// Looks a paper up by id.
+    pub fn get(&self, id: &str) -> Result<Paper> {
+        let searcher = self.reader.searcher();
+        self.find_exact(&searcher, self.fields.id, id, 1)?
+            .pop()
+            .ok_or_else(|| Error::NotFound(id.to_string()))
+    }
+
+    /// The tantivy document for a paper.
+    pub fn document(&self, paper: &Paper) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, &paper.id);
+        doc.add_text(f.title, &paper.title);
+        doc.add_text(f.abstract_text, &paper.abstract_text);
+        for author in &paper.authors {
+            doc.add_text(f.author, author);
+        }
+        for topic in &paper.topics {
+            if let Ok(facet) = Facet::from_text(topic) {
+                doc.add_facet(f.topic, facet);
+            }
+        }
+        if let Some(date) = paper.date {
+            doc.add_facet(f.date, date_facet(date));
+            doc.add_i64(f.date_days, days_since_epoch(date));
+        }
+        doc.add_text(f.title_key, paper.title_key());
+        doc.add_bytes(f.paper, &serde_json::to_vec(paper).expect("serializable"));
+        doc
+    }
+
+    /// Upserts `papers` (already deduplicated among themselves) against what the index holds:
+    /// an incoming paper that matches a stored one (same id, or same title where either has
+    /// no native id) is merged into it and replaces it; an identical result is left alone.
+    pub fn upsert(&self, writer: &IndexWriter, papers: Vec<Paper>) -> Result<UpsertCounts> {
+        let searcher = self.reader.searcher();
+        let empty = searcher.num_docs() == 0;
+        let mut counts = UpsertCounts::default();
+        for paper in papers {
+            let existing = if empty {
+                Vec::new()
+            } else {
+                self.matches(&searcher, &paper)?
+            };
+            let merged = match existing.as_slice() {
+                [] => {
+                    counts.added += 1;
+                    paper
+                }
+                [first, rest @ ..] => {
+                    let mut merged = first.clone();
+                    for other in rest {
+                        merged.merge(other.clone());
+                    }
+                    let changed = merged.merge(paper) || !rest.is_empty();
+                    if !changed {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    for old in &existing {
+                        writer.delete_term(Term::from_field_text(self.fields.id, &old.id));
+                    }
+                    counts.updated += 1;
+                    merged
+                }
+            };
+            writer.add_document(self.document(&merged))?;
+        }
+        Ok(counts)
+    }
+
+    fn matches(&self, searcher: &Searcher, paper: &Paper) -> Result<Vec<Paper>> {
+        let mut found = self.find_exact(searcher, self.fields.id, &paper.id, 1)?;
+        for candidate in self.find_exact(searcher, self.fields.title_key, &paper.title_key(), 16)? {
+            if candidate.id != paper.id && paper.same_paper(&candidate) {
+                found.push(candidate);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Deletes papers by id; returns how many ids existed.
+    pub fn delete(&self, writer: &IndexWriter, ids: &[String]) -> Result<usize> {
+        let searcher = self.reader.searcher();
+        let mut n = 0;
+        for id in ids {
+            if !self
+                .find_exact(&searcher, self.fields.id, id, 1)?
+                .is_empty()
+            {
+                n += 1;
+            }
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        Ok(n)
+    }
+}
+
+/// What an upsert did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Deduplicates one batch in input order: the same paper (per `Paper::same_paper`) becomes one
+/// record. Returns the papers and how many records were folded into another.
+pub fn dedup(papers: impl IntoIterator<Item = Paper>) -> (Vec<Paper>, usize) {
+    let mut out: Vec<Paper> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut merged = 0;
+    for paper in papers {
+        let key = paper.title_key();
+        let target = by_id.get(&paper.id).copied().or_else(|| {
+            by_key
+                .get(&key)
+                .and_then(|idx| idx.iter().copied().find(|&i| out[i].same_paper(&paper)))
+        });
+        match target {
+            Some(i) => {
+                let old_id = out[i].id.clone();
+                out[i].merge(paper);
+                if out[i].id != old_id {
+                    by_id.remove(&old_id);
+                    by_id.insert(out[i].id.clone(), i);
+                }
+                merged += 1;
+            }
+            None => {
+                by_id.insert(paper.id.clone(), out.len());
+                by_key.entry(key).or_default().push(out.len());
+                out.push(paper);
+            }
+        }
+    }
+    (out, merged)
+}
+
+pub fn days_since_epoch(date: Date) -> i64 {
+    (date - Date::from_calendar_date(1970, time::Month::January, 1).expect("valid")).whole_days()
+}
+
+pub fn date_from_days(days: i64) -> Option<Date> {
+    let epoch = Date::from_calendar_date(1970, time::Month::January, 1).expect("valid");
+    epoch.checked_add(time::Duration::days(days))
+}
+
+pub fn date_facet(date: Date) -> Facet {
+    Facet::from_path([
+        format!("{:04}", date.year()),
+        format!("{:02}", date.month() as u8),
+        format!("{:02}", date.day()),
+    ])
+}

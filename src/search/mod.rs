@@ -1,0 +1,440 @@
+//! Queries: parsing, topic/date filters, BM25 + recency ranking, facet counts and snippets.
+//! `SearchRequest`/`SearchResponse` are the shapes every front door speaks.
+
+pub mod facets;
+pub mod recency;
+
+use std::ops::Bound;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Score, Searcher, SegmentReader, Term};
+use time::Date;
+
+use crate::error::{Error, Result};
+use crate::index::{date_from_days, days_since_epoch, PaperIndex};
+use crate::paper::Paper;
+pub use facets::FacetCounts;
+use facets::FacetsCollector;
+pub use recency::Recency;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    Date,
+}
+
+/// Where recency ages are counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// The newest date in the index.
+    Newest,
+    Today,
+    Date(Date),
+}
+
+impl std::str::FromStr for AsOf {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<AsOf> {
+        match s {
+            "newest" => Ok(AsOf::Newest),
+            "today" => Ok(AsOf::Today),
+            other => parse_date(other).map(AsOf::Date),
+        }
+    }
+}
+
+/// A search, as given by any front door. Unset knobs take the schema file's defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchRequest {
+    /// Query text in paperdex syntax; empty matches every paper.
+    pub q: String,
+    /// Facet path prefixes (`/arxiv/cs`); a paper matches if it has any of them.
+    pub topic: Vec<String>,
+    /// Inclusive date bounds, `YYYY-MM-DD`.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: usize,
+    pub sort: SortOrder,
+    /// 0 turns the boost off.
+    pub recency_weight: Option<f32>,
+    pub half_life: Option<f32>,
+    /// `newest`, `today` or `YYYY-MM-DD`.
+    pub as_of: Option<String>,
+    /// Adds the score breakdown to each hit.
+    pub explain: bool,
+    /// Skips facet counting when false (faster).
+    pub facets: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub date: Option<String>,
+    pub topics: Vec<String>,
+    pub url: Option<String>,
+    /// Final score (BM25 x recency boost); null when sorted by date.
+    pub score: Option<f32>,
+    /// Best abstract fragment, plain text.
+    pub snippet: String,
+    /// Byte ranges of `snippet` that matched the query.
+    pub highlights: Vec<[usize; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explain>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explain {
+    pub bm25: f32,
+    pub recency_boost: f32,
+    pub age_days: Option<i64>,
+    pub recency_weight: f32,
+    pub half_life_days: f32,
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub query: String,
+    pub total: usize,
+    pub took_ms: f64,
+    pub offset: usize,
+    pub limit: usize,
+    pub hits: Vec<Hit>,
+    pub facets: FacetCounts,
+}
+
+pub fn parse_date(s: &str) -> Result<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s.trim(), fmt)
+        .map_err(|_| Error::InvalidRequest(format!("invalid date `{s}` (expected YYYY-MM-DD)")))
+}
+
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+/// The validated form of a `SearchRequest`.
+struct Plan {
+    query: Box<dyn Query>,
+    /// The user's query alone (for snippets and explanations).
+    text_query: Box<dyn Query>,
+    limit: usize,
+    offset: usize,
+    recency: Option<Recency>,
+}
+
+impl PaperIndex {
+    /// The tantivy query for the user's text, over the default fields with their boosts.
+    pub fn parse_query(&self, q: &str) -> Result<Box<dyn Query>> {
+        if q.len() > self.config.limits.max_query_bytes {
+            return Err(Error::InvalidRequest(format!(
+                "query is {} bytes, the limit is {}",
+                q.len(),
+                self.config.limits.max_query_bytes
+            )));
+        }
+        if q.trim().is_empty() {
+            return Ok(Box::new(AllQuery));
+        }
+        let defaults = self.config.default_fields(&self.fields);
+        let mut parser =
+            QueryParser::for_index(&self.index, defaults.iter().map(|(f, _)| *f).collect());
+        for (field, boost) in defaults {
+            parser.set_field_boost(field, boost);
+        }
+        parser.parse_query(q).map_err(|e| Error::QuerySyntax {
+            query: q.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Newest date among indexed papers, as days since the epoch.
+    pub fn newest_days(&self, searcher: &Searcher) -> Option<i64> {
+        searcher
+            .segment_readers()
+            .iter()
+            .filter_map(|seg| {
+                let col = seg.fast_fields().i64("date_days").ok()?;
+                (col.values.num_vals() > 0).then(|| col.max_value())
+            })
+            .max()
+    }
+
+    fn plan(&self, req: &SearchRequest, searcher: &Searcher) -> Result<Plan> {
+        let limits = &self.config.limits;
+        let limit = req.limit.unwrap_or(limits.default_limit);
+        if limit > limits.max_limit {
+            return Err(Error::InvalidRequest(format!(
+                "limit {limit} is over the maximum {}",
+                limits.max_limit
+            )));
+        }
+        if req.offset > limits.max_offset {
+            return Err(Error::InvalidRequest(format!(
+                "offset {} is over the maximum {}",
+                req.offset, limits.max_offset
+            )));
+        }
+        let text_query = self.parse_query(&req.q)?;
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !req.topic.is_empty() {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for t in &req.topic {
+                let path = if t.starts_with('/') {
+                    t.clone()
+                } else {
+                    format!("/{t}")
+                };
+                let facet = Facet::from_text(&path)
+                    .map_err(|e| Error::InvalidRequest(format!("invalid topic `{t}`: {e}")))?;
+                let term = Term::from_facet(self.fields.topic, &facet);
+                any.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                ));
+            }
+            filters.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        let since = req.since.as_deref().map(parse_date).transpose()?;
+        let until = req.until.as_deref().map(parse_date).transpose()?;
+        if let (Some(s), Some(u)) = (since, until) {
+            if s > u {
+                return Err(Error::InvalidRequest(format!(
+                    "since {s} is after until {u}"
+                )));
+            }
+        }
+        if since.is_some() || until.is_some() {
+            let bound = |d: Option<Date>| match d {
+                Some(d) => Bound::Included(Term::from_field_i64(
+                    self.fields.date_days,
+                    days_since_epoch(d),
+                )),
+                None => Bound::Unbounded,
+            };
+            filters.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(since), bound(until))),
+            ));
+        }
+        let query: Box<dyn Query> = if filters.is_empty() {
+            text_query.box_clone()
+        } else {
+            // Filters score 0 so BM25 scores are those of the text query alone.
+            let filter = Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(filters)),
+                0.0,
+            ));
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, text_query.box_clone()),
+                (Occur::Must, filter),
+            ]))
+        };
+        let ranking = &self.config.ranking;
+        let weight = req.recency_weight.unwrap_or(ranking.recency_weight);
+        let half_life = req.half_life.unwrap_or(ranking.half_life_days);
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(Error::InvalidRequest(format!(
+                "recency weight must be >= 0, got {weight}"
+            )));
+        }
+        if !(half_life.is_finite() && half_life > 0.0) {
+            return Err(Error::InvalidRequest(format!(
+                "half-life must be > 0 days, got {half_life}"
+            )));
+        }
+        let as_of: AsOf = req.as_of.as_deref().unwrap_or(&ranking.as_of).parse()?;
+        let as_of_days = match as_of {
+            AsOf::Newest => self.newest_days(searcher),
+            AsOf::Today => Some(days_since_epoch(time::OffsetDateTime::now_utc().date())),
+            AsOf::Date(d) => Some(days_since_epoch(d)),
+        };
+        let recency = match as_of_days {
+            Some(as_of_days) if weight > 0.0 => Some(Recency {
+                weight,
+                half_life_days: half_life,
+                as_of_days,
+            }),
+            _ => None,
+        };
+        Ok(Plan {
+            query,
+            text_query,
+            limit,
+            offset: req.offset,
+            recency,
+        })
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
+        let started = Instant::now();
+        let searcher = self.reader.searcher();
+        let plan = self.plan(req, &searcher)?;
+        let want_facets = req.facets.unwrap_or(true);
+        let facets = want_facets.then_some(FacetsCollector);
+        // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
+        let top = TopDocs::with_limit(plan.limit.max(1)).and_offset(plan.offset);
+        let (ranked, total, facet_counts): (
+            Vec<(Option<f32>, DocAddress)>,
+            usize,
+            Option<FacetCounts>,
+        ) = match (req.sort, plan.recency) {
+            (SortOrder::Date, _) => {
+                let (docs, total, f) = searcher.search(
+                    &plan.query,
+                    &(
+                        top.order_by_fast_field::<i64>("date_days", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, f)
+            }
+            (SortOrder::Relevance, None) => {
+                let (docs, total, f) =
+                    searcher.search(&plan.query, &(top.order_by_score(), Count, facets))?;
+                (
+                    docs.into_iter().map(|(s, a)| (Some(s), a)).collect(),
+                    total,
+                    f,
+                )
+            }
+            (SortOrder::Relevance, Some(recency)) => {
+                let boosted = top.tweak_score(move |seg: &SegmentReader| {
+                    let dates = seg.fast_fields().i64("date_days").ok();
+                    move |doc, score: Score| {
+                        score * recency.boost(dates.as_ref().and_then(|c| c.first(doc)))
+                    }
+                });
+                let (docs, total, f) = searcher.search(&plan.query, &(boosted, Count, facets))?;
+                (
+                    docs.into_iter().map(|(s, a)| (Some(s), a)).collect(),
+                    total,
+                    f,
+                )
+            }
+        };
+        let ranked = if plan.limit == 0 { Vec::new() } else { ranked };
+        let mut snippets =
+            SnippetGenerator::create(&searcher, &*plan.text_query, self.fields.abstract_text)?;
+        snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (score, addr) in ranked {
+            let paper = self.paper_of(&searcher.doc(addr)?)?;
+            let explain = if req.explain {
+                Some(self.explain(&searcher, &plan, addr, &paper)?)
+            } else {
+                None
+            };
+            hits.push(make_hit(paper, score, &snippets, explain));
+        }
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            total,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            offset: plan.offset,
+            limit: plan.limit,
+            hits,
+            facets: facet_counts.unwrap_or_default(),
+        })
+    }
+
+    fn explain(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        addr: DocAddress,
+        paper: &Paper,
+    ) -> Result<Explain> {
+        let bm25 = plan
+            .text_query
+            .explain(searcher, addr)
+            .map(|e| e.value())
+            .unwrap_or(0.0);
+        let date_days = paper.date.map(days_since_epoch);
+        let (boost, age, weight, half_life, as_of) = match plan.recency {
+            Some(r) => (
+                r.boost(date_days),
+                date_days.map(|d| r.age_days(d)),
+                r.weight,
+                r.half_life_days,
+                date_from_days(r.as_of_days).map(format_date),
+            ),
+            None => (1.0, None, 0.0, 0.0, None),
+        };
+        Ok(Explain {
+            bm25,
+            recency_boost: boost,
+            age_days: age,
+            recency_weight: weight,
+            half_life_days: half_life,
+            as_of,
+        })
+    }
+
+    /// Facet counts over the papers matching `req` (its limit and sort are ignored).
+    pub fn facet_counts(&self, req: &SearchRequest) -> Result<FacetCounts> {
+        let searcher = self.reader.searcher();
+        let plan = self.plan(req, &searcher)?;
+        Ok(searcher.search(&plan.query, &FacetsCollector)?)
+    }
+}
+
+fn make_hit(
+    paper: Paper,
+    score: Option<f32>,
+    snippets: &SnippetGenerator,
+    explain: Option<Explain>,
+) -> Hit {
+    let snippet = snippets.snippet(&paper.abstract_text);
+    let (text, highlights) = if snippet.fragment().is_empty() {
+        (lead(&paper.abstract_text, 240), Vec::new())
+    } else {
+        let hl = snippet
+            .highlighted()
+            .iter()
+            .map(|r| [r.start, r.end])
+            .collect();
+        (snippet.fragment().to_string(), hl)
+    };
+    Hit {
+        id: paper.id,
+        title: paper.title,
+        authors: paper.authors,
+        date: paper.date.map(format_date),
+        topics: paper.topics,
+        url: paper.url,
+        score,
+        snippet: text,
+        highlights,
+        explain,
+    }
+}
+
+/// The first `max` bytes of `text`, cut at a word boundary.
+fn lead(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text[..end].rfind(' ').unwrap_or(end);
+    format!("{}…", &text[..cut])
+}
