@@ -50,6 +50,8 @@ impl Default for TokenizerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldKind {
+    /// Exact, untokenized (the paper id).
+    Id,
     Text,
     Facet,
 }
@@ -110,7 +112,8 @@ mod stemmer_name {
 }
 
 /// The fields the engine reads and writes by role. Names match the schema file.
-const REQUIRED: [(&str, FieldKind); 5] = [
+const REQUIRED: [(&str, FieldKind); 6] = [
+    ("id", FieldKind::Id),
     ("title", FieldKind::Text),
     ("abstract", FieldKind::Text),
     ("author", FieldKind::Text),
@@ -142,15 +145,15 @@ impl SchemaConfig {
             if let Some(unknown) = REQUIRED.iter().all(|(n, _)| n != name).then_some(name) {
                 return Err(err(format!("unknown field `{unknown}`")));
             }
+            if field.kind != FieldKind::Facet && !(field.boost.is_finite() && field.boost > 0.0) {
+                return Err(err(format!("field `{name}`: boost must be > 0")));
+            }
             if field.kind == FieldKind::Text {
                 let tok = field.tokenizer.as_deref().unwrap_or_default();
                 if !config.tokenizers.contains_key(tok) {
                     return Err(err(format!(
                         "field `{name}` uses undefined tokenizer `{tok}`"
                     )));
-                }
-                if !(field.boost.is_finite() && field.boost > 0.0) {
-                    return Err(err(format!("field `{name}`: boost must be > 0")));
                 }
             }
         }
@@ -238,7 +241,7 @@ impl SchemaConfig {
     pub fn default_fields(&self, fields: &PaperFields) -> Vec<(Field, f32)> {
         self.fields
             .iter()
-            .filter(|(_, f)| f.default && f.kind == FieldKind::Text)
+            .filter(|(_, f)| f.default && f.kind != FieldKind::Facet)
             .filter_map(|(name, f)| fields.schema.get_field(name).ok().map(|h| (h, f.boost)))
             .collect()
     }

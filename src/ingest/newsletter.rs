@@ -14,7 +14,7 @@ use crate::paper::{Paper, SourceRef};
 
 static SECTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{1,2})\.\s+(\S.*)$").unwrap());
 static PAPER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(\d{1,2})\.(\d{1,2})\.?\s+(\S.*)$").unwrap());
+    LazyLock::new(|| Regex::new(r"^(\d{1,2})\.(\d{1,2})\.\s+(\S.*)$").unwrap());
 static WEEK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bweek\s+(?:from|of)\s+(\d{1,2})/(\d{1,2})(?:/(\d{4}))?").unwrap()
 });
@@ -112,18 +112,16 @@ pub fn parse(file: &str, text: &str, opts: &ParseOptions) -> Parsed {
             d.body.pop();
         }
         let abstract_text = clean(&d.body.join(" "));
-        if d.title.is_empty() || abstract_text.is_empty() {
+        let missing = match (d.title.is_empty(), abstract_text.is_empty()) {
+            (true, _) => Some("newsletter entry without a title"),
+            (false, true) => Some("newsletter entry without an abstract"),
+            (false, false) => None,
+        };
+        if let Some(reason) = missing {
             parsed.skipped.push(Skip {
                 file: file.to_string(),
                 line: d.line,
-                reason: format!(
-                    "newsletter entry without {}",
-                    if d.title.is_empty() {
-                        "title"
-                    } else {
-                        "abstract"
-                    }
-                ),
+                reason: reason.to_string(),
             });
             continue;
         }
@@ -335,7 +333,7 @@ mod tests {
     #[test]
     fn numbering_guards_headings() {
         let text = "Table of Contents:\n1. Reasoning\n2. Agents\n\
-                    1. Reasoning\n1.1. First Paper\nIt works in stages:\n\
+                    1. Reasoning\n1.1. First Paper\nIt works in stages:\n1.5 billion parameters suffice.\n\
                     2. a second stage that looks like a heading.\n3. Later Section\n1.1. Not a paper\n\
                     2. Agents\n2.1. Second Paper\nBody two.\nSubscribe to my newsletter: https://lnkd.in/x\n";
         let parsed = parse("f", text, &ParseOptions::default());
@@ -343,7 +341,9 @@ mod tests {
         assert_eq!(titles, ["First Paper", "Second Paper"]);
         assert_eq!(parsed.papers[0].topics, ["/newsletter/reasoning"]);
         assert_eq!(parsed.papers[0].sources[0].line, 5);
-        assert!(parsed.papers[0].abstract_text.contains("2. a second stage"));
+        assert!(parsed.papers[0]
+            .abstract_text
+            .contains("stages: 1.5 billion parameters suffice. 2. a second stage"));
         assert!(parsed.papers[0].abstract_text.ends_with("1.1. Not a paper"));
         assert_eq!(parsed.papers[1].abstract_text, "Body two.");
     }

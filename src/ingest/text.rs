@@ -8,13 +8,17 @@
 /// `"x"`), collapses whitespace and trims. Idempotent: `clean(clean(s)) == clean(s)`.
 pub fn clean(s: &str) -> String {
     // Fast path: the bulk of real abstracts is plain ASCII prose.
-    if s.is_ascii() && !s.contains(['\\', '$', '`']) {
+    let plain = |s: &str| s.is_ascii() && !s.contains(['\\', '$', '`']);
+    if plain(s) {
         return collapse(s);
     }
     // One pass can expose new work (an escaped `\$` pair becoming math, doubly encoded
     // mojibake), so iterate to a fixed point; that is what makes `clean` idempotent.
     let mut cur = collapse(&strip_latex(&repair_mojibake(s)));
     for _ in 0..8 {
+        if plain(&cur) {
+            break;
+        }
         let next = collapse(&strip_latex(&repair_mojibake(&cur)));
         if next == cur {
             break;
@@ -114,9 +118,9 @@ pub(crate) fn month_from_name(s: &str) -> Option<time::Month> {
         "december",
     ];
     let s = s.trim_end_matches('.').to_ascii_lowercase();
-    let i = NAMES.iter().position(|n| {
-        s.len() >= 3 && n.starts_with(s.as_str()) || (s == "sept" && *n == "september")
-    })?;
+    let i = NAMES
+        .iter()
+        .position(|n| s.len() >= 3 && n.starts_with(s.as_str()))?;
     time::Month::try_from(i as u8 + 1).ok()
 }
 

@@ -2,6 +2,7 @@
 //! `SearchRequest`/`SearchResponse` are the shapes every front door speaks.
 
 pub mod facets;
+mod query;
 pub mod recency;
 
 use std::ops::Bound;
@@ -9,9 +10,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
-};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Score, Searcher, SegmentReader, Term};
@@ -147,19 +146,7 @@ impl PaperIndex {
                 self.config.limits.max_query_bytes
             )));
         }
-        if q.trim().is_empty() {
-            return Ok(Box::new(AllQuery));
-        }
-        let defaults = self.config.default_fields(&self.fields);
-        let mut parser =
-            QueryParser::for_index(&self.index, defaults.iter().map(|(f, _)| *f).collect());
-        for (field, boost) in defaults {
-            parser.set_field_boost(field, boost);
-        }
-        parser.parse_query(q).map_err(|e| Error::QuerySyntax {
-            query: q.to_string(),
-            message: e.to_string(),
-        })
+        query::QueryBuilder::new(self, q).build()
     }
 
     /// Newest date among indexed papers, as days since the epoch.
