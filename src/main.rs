@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    reset_sigpipe();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -14,5 +15,15 @@ fn main() -> ExitCode {
             eprintln!("paperdex: error: {err:#}");
             ExitCode::from(cli::exit_code(&err))
         }
+    }
+}
+
+/// Dies quietly on a closed pipe (`paperdex search ... | head`) instead of panicking in
+/// `println!`, as command-line tools are expected to.
+fn reset_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,7 +1,667 @@
+//! End-to-end tests of the `paperdex` binary: every command runs in a sandbox with its own
+//! HOME, XDG_DATA_HOME and index directory (see `common`).
+
 mod common;
+
+use std::collections::BTreeSet;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use common::*;
+
+const SEED_PAPERS: u64 = 142;
+
+// ---------------------------------------------------------------------------------------
+// 1. index: counts, idempotent re-indexing
+// ---------------------------------------------------------------------------------------
+
 #[test]
-fn placeholder_builds() {
-    assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus-samples")
-        .is_dir());
+fn index_five_seeds_reports_142_added_and_2_duplicates_merged() {
+    let sb = Sandbox::new();
+    let report = sb.index_files(&seed_files());
+    assert_eq!(report["files"], 5, "{report}");
+    assert_eq!(report["added"], SEED_PAPERS, "{report}");
+    assert_eq!(report["updated"], 0, "{report}");
+    assert_eq!(report["unchanged"], 0, "{report}");
+    assert_eq!(report["duplicates_merged"], 2, "{report}");
+    assert_eq!(
+        report["records"].as_u64(),
+        Some(SEED_PAPERS + 2),
+        "records = papers + merged duplicates: {report}"
+    );
+    assert_eq!(report["skipped"], Value::Array(vec![]), "{report}");
+}
+
+#[test]
+fn index_human_summary_line_has_all_counts() {
+    let sb = Sandbox::new();
+    let out = sb
+        .sub("index")
+        .args(seed_files())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(out).expect("utf-8 stdout");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("indexed "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"));
+    for part in [
+        "indexed 5 file(s)",
+        "144 record(s)",
+        "142 added",
+        "0 updated",
+        "0 unchanged",
+        "2 duplicate(s) merged",
+        "0 skipped in ",
+    ] {
+        assert!(line.contains(part), "summary `{line}` lacks `{part}`");
+    }
+    assert!(line.trim_end().ends_with(" ms"), "summary `{line}`");
+}
+
+#[test]
+fn reindexing_same_seeds_is_a_no_op() {
+    let sb = Sandbox::with_seeds();
+    let again = sb.index_files(&seed_files());
+    assert_eq!(again["added"], 0, "{again}");
+    assert_eq!(again["updated"], 0, "{again}");
+    assert_eq!(again["unchanged"], SEED_PAPERS, "{again}");
+    let stats = sb.stats_json();
+    assert_eq!(stats["papers"], SEED_PAPERS, "{stats}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. stats
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn stats_json_has_documented_keys() {
+    let sb = Sandbox::with_seeds();
+    let stats = sb.stats_json();
+    for key in [
+        "papers",
+        "bytes",
+        "first_date",
+        "last_date",
+        "schema_version",
+    ] {
+        assert!(stats.get(key).is_some(), "stats lacks `{key}`: {stats}");
+    }
+    assert_eq!(stats["papers"], SEED_PAPERS);
+    assert!(stats["bytes"].as_u64().unwrap_or(0) > 0, "{stats}");
+    assert!(stats["schema_version"].is_u64(), "{stats}");
+    let first = str_field(&stats, "first_date");
+    let last = str_field(&stats, "last_date");
+    assert!(first <= last, "first_date {first} after last_date {last}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. search --json shape
+// ---------------------------------------------------------------------------------------
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+#[test]
+fn search_json_has_documented_shape() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&["sparse attention"]);
+    for key in ["query", "total", "took_ms", "hits", "facets"] {
+        assert!(r.get(key).is_some(), "response lacks `{key}`: {r}");
+    }
+    assert_eq!(r["query"], "sparse attention");
+    assert!(r["took_ms"].as_f64().is_some_and(|t| t >= 0.0), "{r}");
+    let hits = hits(&r);
+    assert!(!hits.is_empty(), "no hits for `sparse attention`");
+    assert!(total(&r) >= hits.len() as u64);
+    assert!(r["facets"]["topic"].is_object(), "{}", r["facets"]);
+    assert!(r["facets"]["date"].is_object(), "{}", r["facets"]);
+    for hit in hits {
+        for key in [
+            "id", "title", "authors", "date", "topics", "url", "score", "snippet",
+        ] {
+            assert!(hit.get(key).is_some(), "hit lacks `{key}`: {hit}");
+        }
+        assert!(!str_field(hit, "id").is_empty(), "{hit}");
+        assert!(!str_field(hit, "title").is_empty(), "{hit}");
+        assert!(hit["authors"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_string)));
+        assert!(
+            hit["date"].is_null() || hit["date"].as_str().is_some_and(is_iso_date),
+            "{hit}"
+        );
+        assert!(
+            hit["topics"].as_array().is_some_and(|a| a
+                .iter()
+                .all(|t| t.as_str().is_some_and(|t| t.starts_with('/')))),
+            "{hit}"
+        );
+        assert!(hit["url"].is_null() || hit["url"].is_string(), "{hit}");
+        assert!(hit["score"].is_number(), "{hit}");
+        assert!(hit["snippet"].is_string(), "{hit}");
+    }
+}
+
+#[test]
+fn search_json_shape_snapshot() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&["--limit", "1", "2502.00511"]);
+    insta::assert_json_snapshot!(shape(&r), @r#"
+    {
+      "facets": {
+        "date": {
+          "<facet path>": "number"
+        },
+        "topic": {
+          "<facet path>": "number"
+        }
+      },
+      "hits": [
+        {
+          "authors": [],
+          "date": "string",
+          "highlights": [],
+          "id": "string",
+          "score": "number",
+          "snippet": "string",
+          "title": "string",
+          "topics": [
+            "string"
+          ],
+          "url": "string"
+        }
+      ],
+      "limit": "number",
+      "offset": "number",
+      "query": "string",
+      "took_ms": "number",
+      "total": "number"
+    }
+    "#);
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. tokenization of model names, plurals and arXiv ids
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn model_names_and_terms_find_papers_containing_them() {
+    let sb = Sandbox::with_seeds();
+    for literal in [
+        "GPT-4o",
+        "Llama-3.1-8B",
+        "Qwen2.5",
+        "o1",
+        "MoBA",
+        "chain-of-thought",
+    ] {
+        let r = sb.search_json(&["--limit", "50", "--", literal]);
+        let hits = hits(&r);
+        let found = hits.iter().any(|hit| {
+            contains_token(str_field(hit, "title"), literal) || {
+                let paper = sb.show_json(str_field(hit, "id"));
+                contains_token(str_field(&paper, "abstract"), literal)
+            }
+        });
+        let titles: Vec<&str> = hits.iter().map(|h| str_field(h, "title")).collect();
+        assert!(
+            found,
+            "no hit for `{literal}` contains it literally ({} total): {titles:?}",
+            total(&r)
+        );
+    }
+}
+
+#[test]
+fn plural_and_singular_llm_match_the_same_papers() {
+    let sb = Sandbox::with_seeds();
+    let plural = total(&sb.search_json(&["--limit", "0", "LLMs"]));
+    let singular = total(&sb.search_json(&["--limit", "0", "LLM"]));
+    assert!(plural > 0);
+    assert_eq!(plural, singular, "LLMs vs LLM totals");
+}
+
+#[test]
+fn arxiv_id_query_ranks_that_paper_first() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&["2502.00511"]);
+    let first = hits(&r)
+        .first()
+        .unwrap_or_else(|| panic!("no hits for 2502.00511: {r}"));
+    assert_eq!(first["id"], "2502.00511", "{first}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 5-6. argument placement
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn index_flag_is_accepted_after_the_subcommand() {
+    let sb = Sandbox::with_seeds();
+    sb.cmd()
+        .args(["search", "--index"])
+        .arg(sb.index_dir())
+        .arg("sparse attention")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Sparse Attention"));
+}
+
+#[test]
+fn index_flag_is_accepted_before_the_subcommand() {
+    let sb = Sandbox::with_seeds();
+    sb.cmd()
+        .arg("--index")
+        .arg(sb.index_dir())
+        .args(["search", "sparse attention"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Sparse Attention"));
+}
+
+#[test]
+fn query_starting_with_dash_works_after_double_dash() {
+    let sb = Sandbox::with_seeds();
+    let out = sb
+        .sub("search")
+        .args(["--json", "--", "-sparse attention"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let r = parse_json(&out);
+    assert_eq!(r["query"], "-sparse attention", "{r}");
+    assert!(total(&r) > 0, "{r}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. usage errors exit 2
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn query_syntax_errors_exit_2_with_a_clear_message() {
+    let sb = Sandbox::with_seeds();
+    for bad in ["title:(unbalanced", "\"unclosed"] {
+        sb.sub("search")
+            .arg("--")
+            .arg(bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("query syntax"))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn unknown_flag_exits_2() {
+    let sb = Sandbox::with_seeds();
+    sb.sub("search")
+        .args(["--no-such-flag", "attention"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
+}
+
+#[test]
+fn invalid_since_date_exits_2_naming_the_date() {
+    let sb = Sandbox::with_seeds();
+    sb.sub("search")
+        .args(["--since", "2025-13-01", "attention"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("2025-13-01"));
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. default index location
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn first_run_builds_default_index_from_bundled_samples_once() {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let first = isolated_cmd(home.path())
+        .args(["search", "sparse attention"])
+        .assert()
+        .success();
+    let out = first.get_output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("corpus-samples"),
+        "no first-run notice on stderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("Sparse Attention"),
+        "no results on stdout:\n{stdout}"
+    );
+    assert!(
+        home.path().join("data/paperdex/index/meta.json").is_file(),
+        "the default index was not built under XDG_DATA_HOME"
+    );
+
+    let second = isolated_cmd(home.path())
+        .args(["search", "sparse attention"])
+        .assert()
+        .success();
+    let out = second.get_output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("corpus-samples") && !stderr.contains("no index"),
+        "second run printed a notice again: {stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Sparse Attention"));
+}
+
+#[test]
+fn paperdex_index_env_var_chooses_the_index_dir() {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let dir = tempfile::tempdir().expect("temp index");
+    isolated_cmd(home.path())
+        .env("PAPERDEX_INDEX", dir.path())
+        .arg("index")
+        .arg(sample("003_840db0f15c327b34.txt"))
+        .assert()
+        .success();
+    assert!(
+        dir.path().join("meta.json").is_file(),
+        "no index written to $PAPERDEX_INDEX"
+    );
+    assert!(
+        !home.path().join("data/paperdex").exists(),
+        "the platform data dir was used despite $PAPERDEX_INDEX"
+    );
+    let out = isolated_cmd(home.path())
+        .env("PAPERDEX_INDEX", dir.path())
+        .args(["stats", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stats = parse_json(&out);
+    assert!(stats["papers"].as_u64().unwrap_or(0) > 0, "{stats}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. topic filter and facets
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn topic_filter_keeps_only_papers_under_the_topic() {
+    let sb = Sandbox::with_all_samples();
+    let r = sb.search_json(&["--topic", "/newsletter", "--limit", "1000", "model"]);
+    let hits = hits(&r);
+    assert!(!hits.is_empty(), "no /newsletter hits for `model`");
+    assert_eq!(total(&r), hits.len() as u64);
+    for hit in hits {
+        let topics = hit["topics"].as_array().expect("topics array");
+        assert!(
+            topics
+                .iter()
+                .any(|t| t.as_str().is_some_and(|t| t.starts_with("/newsletter"))),
+            "hit outside /newsletter: {hit}"
+        );
+    }
+    let unfiltered = total(&sb.search_json(&["--limit", "0", "model"]));
+    assert!(
+        unfiltered > total(&r),
+        "the filter removed nothing ({unfiltered} vs {})",
+        total(&r)
+    );
+}
+
+#[test]
+fn facet_counts_equal_filtered_search_totals() {
+    let sb = Sandbox::with_all_samples();
+    let facets = sb.facets_json(&[]);
+    let topics = facets["topic"].as_object().expect("topic map");
+    assert!(facets["date"].is_object(), "{facets}");
+    for path in [
+        "/newsletter",
+        "/newsletter/llm-reasoning",
+        "/digest",
+        "/arxiv",
+        "/arxiv/cs",
+        "/arxiv/cs/CL",
+    ] {
+        let count = topics
+            .get(path)
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| panic!("facets lack {path}: {facets}"));
+        let r = sb.search_json(&["", "--topic", path, "--limit", "0"]);
+        assert!(hits(&r).is_empty(), "--limit 0 returned hits");
+        assert_eq!(total(&r), count, "facet count vs search total for {path}");
+    }
+}
+
+#[test]
+fn facets_topic_lists_only_its_subtree() {
+    let sb = Sandbox::with_all_samples();
+    let facets = sb.facets_json(&["--topic", "/arxiv"]);
+    let topics = facets["topic"].as_object().expect("topic map");
+    assert!(topics.contains_key("/arxiv"), "{facets}");
+    assert!(topics.len() > 1, "no subtopics under /arxiv: {facets}");
+    for path in topics.keys() {
+        assert!(
+            path == "/arxiv" || path.starts_with("/arxiv/"),
+            "`{path}` is not under /arxiv"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. date filter and date sort
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn since_until_keep_dates_within_bounds() {
+    let sb = Sandbox::with_all_samples();
+    let (since, until) = ("2025-02-10", "2025-04-30");
+    let r = sb.search_json(&["", "--since", since, "--until", until, "--limit", "1000"]);
+    let hits = hits(&r);
+    assert!(!hits.is_empty(), "no papers between {since} and {until}");
+    assert_eq!(total(&r), hits.len() as u64);
+    let mut seen = BTreeSet::new();
+    for hit in hits {
+        let date = hit["date"]
+            .as_str()
+            .unwrap_or_else(|| panic!("undated paper passed a date filter: {hit}"));
+        assert!(
+            (since..=until).contains(&date),
+            "{date} outside {since}..{until}"
+        );
+        seen.insert(date.to_string());
+    }
+    assert!(seen.len() > 1, "expected several dates, got {seen:?}");
+    let everything = total(&sb.search_json(&["", "--limit", "0"]));
+    assert!(everything > total(&r), "the date filter removed nothing");
+}
+
+#[test]
+fn sort_by_date_gives_non_increasing_dates() {
+    let sb = Sandbox::with_all_samples();
+    let r = sb.search_json(&["model", "--sort", "date", "--limit", "1000"]);
+    let dates: Vec<Option<&str>> = hits(&r).iter().map(|h| h["date"].as_str()).collect();
+    assert!(dates.len() > 10, "too few hits: {}", dates.len());
+    assert!(
+        dates.iter().filter(|d| d.is_some()).count() > 1,
+        "{dates:?}"
+    );
+    for pair in dates.windows(2) {
+        // `None` (undated) sorts below every date, so it may only be followed by `None`.
+        assert!(pair[0] >= pair[1], "dates out of order: {pair:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. show
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn show_lists_every_source_of_a_merged_paper() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&["\"Make LoRA Great Again\""]);
+    let first = hits(&r)
+        .first()
+        .unwrap_or_else(|| panic!("no hit for Make LoRA Great Again: {r}"));
+    assert!(
+        str_field(first, "title").starts_with("Make LoRA Great Again"),
+        "{first}"
+    );
+    let paper = sb.show_json(str_field(first, "id"));
+    let sources = paper["sources"].as_array().expect("sources array");
+    assert_eq!(sources.len(), 2, "{paper}");
+    let files: BTreeSet<&str> = sources.iter().map(|s| str_field(s, "file")).collect();
+    assert_eq!(
+        files.len(),
+        2,
+        "both sources name the same file: {sources:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 12. human output
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn human_output_is_plain_and_shows_title_and_date() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&["sparse attention"]);
+    let first = &hits(&r)[0];
+    let title = str_field(first, "title");
+    let date = str_field(first, "date");
+    // NO_COLOR is set by the sandbox; also check without it (stdout is a pipe, not a TTY).
+    for no_color in [true, false] {
+        let mut cmd = sb.sub("search");
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        let out = cmd
+            .arg("sparse attention")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let stdout = String::from_utf8(out).expect("utf-8 stdout");
+        assert!(
+            !stdout.contains('\x1b'),
+            "ANSI escape in output (NO_COLOR={no_color})"
+        );
+        assert!(stdout.contains(title), "no `{title}` in:\n{stdout}");
+        assert!(stdout.contains(date), "no `{date}` in:\n{stdout}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 13. recency
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn recency_off_gives_boost_one() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&["--recency", "off", "--explain", "--limit", "100", "model"]);
+    let hits = hits(&r);
+    assert!(!hits.is_empty());
+    for hit in hits {
+        let e = &hit["explain"];
+        assert_eq!(f64_field(e, "recency_boost"), 1.0, "{hit}");
+        let (bm25, score) = (f64_field(e, "bm25"), f64_field(hit, "score"));
+        assert!(
+            (bm25 - score).abs() <= 1e-3 * score.abs(),
+            "with recency off score {score} != bm25 {bm25}"
+        );
+    }
+}
+
+#[test]
+fn recency_score_is_bm25_times_boost() {
+    let sb = Sandbox::with_seeds();
+    let r = sb.search_json(&[
+        "--recency-weight",
+        "1",
+        "--half-life",
+        "30",
+        "--explain",
+        "--limit",
+        "200",
+        "model",
+    ]);
+    let hits = hits(&r);
+    let (mut dated, mut undated, mut boosted) = (0, 0, 0);
+    for hit in hits {
+        let e = &hit["explain"];
+        let (bm25, boost) = (f64_field(e, "bm25"), f64_field(e, "recency_boost"));
+        let score = f64_field(hit, "score");
+        assert!(
+            (bm25 * boost - score).abs() <= 1e-3 * score.abs(),
+            "bm25 {bm25} x boost {boost} != score {score}: {hit}"
+        );
+        assert_eq!(f64_field(e, "recency_weight"), 1.0, "{e}");
+        assert_eq!(f64_field(e, "half_life_days"), 30.0, "{e}");
+        if hit["date"].is_null() {
+            undated += 1;
+            assert_eq!(boost, 1.0, "undated paper boosted: {hit}");
+        } else {
+            dated += 1;
+            let age = e["age_days"].as_f64().expect("dated hit has age_days");
+            let expected = 1.0 + 0.5f64.powf(age / 30.0);
+            assert!(
+                (boost - expected).abs() < 1e-4,
+                "boost {boost} != 1 + 0.5^({age}/30) = {expected}"
+            );
+            if boost > 1.01 {
+                boosted += 1;
+            }
+        }
+    }
+    assert!(
+        dated > 0 && undated > 0,
+        "need both: {dated} dated, {undated} undated"
+    );
+    assert!(boosted > 0, "no dated hit got a visible boost");
+}
+
+// ---------------------------------------------------------------------------------------
+// 15. runtime errors exit 1
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn show_unknown_id_exits_1_not_found() {
+    let sb = Sandbox::with_seeds();
+    sb.sub("show")
+        .arg("nonexistent-id")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not found"));
+}
+
+#[test]
+fn search_on_empty_dir_exits_1_suggesting_paperdex_index() {
+    let sb = Sandbox::new();
+    sb.sub("search")
+        .arg("attention")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("paperdex index"));
+    assert!(
+        std::fs::read_dir(sb.index_dir())
+            .expect("index dir")
+            .next()
+            .is_none(),
+        "search wrote into a directory that held no index"
+    );
 }
