@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Args;
 
 use paperdex::engine::FacetsRequest;
+use paperdex::ingest::taxonomy::topic_label;
 use paperdex::search::FacetCounts;
 use paperdex::Engine;
 
@@ -46,7 +47,8 @@ fn print_human(c: &FacetCounts, p: Painter) {
         .max()
         .unwrap_or(0);
     for (path, n) in &c.topic {
-        println!("  {:<width$}{n:>7}", indented(path));
+        let label = topic_label(path).map(|l| format!("  {l}")).unwrap_or_default();
+        println!("  {:<width$}{n:>7}{}", indented(path), p.dim(&label));
     }
     println!();
     println!("{}", p.bold("Dates (papers per month)"));

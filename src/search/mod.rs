@@ -126,6 +126,9 @@ pub fn format_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
 }
 
+/// Ranked documents (score absent when sorted by date), total matches, facet counts.
+type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<FacetCounts>);
+
 /// The validated form of a `SearchRequest`.
 struct Plan {
     query: Box<dyn Query>,
@@ -276,11 +279,7 @@ impl PaperIndex {
         let facets = want_facets.then_some(FacetsCollector);
         // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
         let top = TopDocs::with_limit(plan.limit.max(1)).and_offset(plan.offset);
-        let (ranked, total, facet_counts): (
-            Vec<(Option<f32>, DocAddress)>,
-            usize,
-            Option<FacetCounts>,
-        ) = match (req.sort, plan.recency) {
+        let (ranked, total, facet_counts): Collected = match (req.sort, plan.recency) {
             (SortOrder::Date, _) => {
                 let (docs, total, f) = searcher.search(
                     &plan.query,
