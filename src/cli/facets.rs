@@ -47,7 +47,9 @@ fn print_human(c: &FacetCounts, p: Painter) {
         .max()
         .unwrap_or(0);
     for (path, n) in &c.topic {
-        let label = topic_label(path).map(|l| format!("  {l}")).unwrap_or_default();
+        let label = topic_label(path)
+            .map(|l| format!("  {l}"))
+            .unwrap_or_default();
         println!("  {:<width$}{n:>7}{}", indented(path), p.dim(&label));
     }
     println!();

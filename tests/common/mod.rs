@@ -116,73 +116,43 @@ impl Sandbox {
         cmd
     }
 
-    /// Runs `index --json FILES...` (which must succeed) and returns the report.
+    /// Runs `SUBCOMMAND --index DIR --json ARGS...`, which must succeed, and parses stdout.
+    pub fn json<S: AsRef<std::ffi::OsStr>>(&self, subcommand: &str, args: &[S]) -> Value {
+        let out = self
+            .sub(subcommand)
+            .arg("--json")
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        parse_json(&out)
+    }
+
+    /// `index --json FILES...`: the index report.
     pub fn index_files(&self, files: &[PathBuf]) -> Value {
-        let out = self
-            .sub("index")
-            .arg("--json")
-            .args(files)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        parse_json(&out)
+        self.json("index", files)
     }
 
-    /// Runs `search --json ARGS...` (which must succeed) and returns the response.
+    /// `search --json ARGS...`: the search response.
     pub fn search_json(&self, args: &[&str]) -> Value {
-        let out = self
-            .sub("search")
-            .arg("--json")
-            .args(args)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        parse_json(&out)
+        self.json("search", args)
     }
 
-    /// Runs `show --json ID` (which must succeed) and returns the paper.
+    /// `show --json ID`: the paper.
     pub fn show_json(&self, id: &str) -> Value {
-        let out = self
-            .sub("show")
-            .arg("--json")
-            .arg(id)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        parse_json(&out)
+        self.json("show", &[id])
     }
 
-    /// Runs `stats --json` (which must succeed).
+    /// `stats --json`.
     pub fn stats_json(&self) -> Value {
-        let out = self
-            .sub("stats")
-            .arg("--json")
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        parse_json(&out)
+        self.json::<&str>("stats", &[])
     }
 
-    /// Runs `facets --json ARGS...` (which must succeed).
+    /// `facets --json ARGS...`.
     pub fn facets_json(&self, args: &[&str]) -> Value {
-        let out = self
-            .sub("facets")
-            .arg("--json")
-            .args(args)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        parse_json(&out)
+        self.json("facets", args)
     }
 }
 
