@@ -274,10 +274,11 @@ mod tests {
         let defaults = config.default_fields(&fields);
         assert_eq!(
             defaults.len(),
-            2,
-            "title and abstract are searched by default"
+            3,
+            "id, title and abstract are searched by default"
         );
         assert!(defaults.contains(&(fields.title, 2.0)));
+        assert!(defaults.contains(&(fields.id, 5.0)));
     }
 
     #[test]
