@@ -1,5 +1,6 @@
 //! `Engine`: the one API the CLI, HTTP server and stdio protocol call.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,11 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::index::{self, date_from_days, PaperIndex};
-use crate::ingest::read::{self, Input, TextFile};
+use crate::ingest::read::{self, Batch, Input};
 use crate::ingest::{self, Format, ParseOptions, Skip};
 use crate::paper::Paper;
 use crate::schema::SchemaConfig;
 use crate::search::{format_date, FacetCounts, SearchRequest, SearchResponse};
+use tantivy::IndexWriter;
 
 /// Settings for one indexing run.
 #[derive(Debug, Clone)]
@@ -26,8 +28,21 @@ pub struct IndexOptions {
     pub strict: bool,
     /// Show progress bars (only drawn when stderr is a terminal).
     pub progress: bool,
-    /// Indexing memory budget in bytes.
-    pub heap_bytes: usize,
+    /// Memory budget for the run in bytes: half for tantivy's indexing buffers, an eighth for
+    /// the batch of input text being parsed (the parsed papers take about as much again).
+    pub memory_budget: usize,
+    /// Commit after at most this many records of a line-based file.
+    pub commit_every: usize,
+}
+
+impl IndexOptions {
+    fn writer_heap_bytes(&self) -> usize {
+        (self.memory_budget / 2).max(30 << 20)
+    }
+
+    fn batch_bytes(&self) -> usize {
+        (self.memory_budget / 8).max(1 << 20)
+    }
 }
 
 impl Default for IndexOptions {
@@ -37,7 +52,8 @@ impl Default for IndexOptions {
             parse: ParseOptions::default(),
             strict: false,
             progress: false,
-            heap_bytes: 256 << 20,
+            memory_budget: 512 << 20,
+            commit_every: 20_000,
         }
     }
 }
@@ -145,64 +161,97 @@ impl Engine {
         &self.idx
     }
 
-    /// Parses inputs in parallel, deduplicates, upserts and commits once. Nothing is
-    /// committed if the run fails, so the previous commit stays intact.
+    /// Indexes inputs. Whole-page formats are parsed in parallel and committed together;
+    /// line-based formats stream in batches (parsed in parallel, committed one by one), so
+    /// memory stays within the budget and an interrupted run keeps every finished batch.
+    /// A failing batch commits nothing; earlier commits stay intact.
     pub fn index(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
         let started = Instant::now();
         let files = read::expand(inputs)?;
-        let mut writer = self.idx.writer(opts.heap_bytes)?;
-        let bar = progress_bar(opts.progress, files.len() as u64, "parsing");
-        let parsed: Vec<Result<(TextFile, ingest::Parsed)>> = files
-            .par_iter()
-            .map(|input| {
-                let file = read::read(input)?;
-                let format = match opts.format {
-                    Some(f) => Some(f),
-                    None => ingest::sniff(&file.name, &file.text),
-                };
-                let parsed = match format {
-                    Some(format) => ingest::parse(&file.name, &file.text, format, &opts.parse),
-                    None => ingest::Parsed {
-                        papers: Vec::new(),
-                        skipped: vec![Skip {
-                            file: file.display.clone(),
-                            line: 1,
-                            reason: "unrecognized format (pass --format)".into(),
-                        }],
-                    },
-                };
-                bar.inc(1);
-                Ok((file, parsed))
-            })
-            .collect();
-        bar.finish_and_clear();
-        let mut report = IndexReport {
-            files: files.len(),
-            ..IndexReport::default()
+        let mut run = Run {
+            writer: self.idx.writer(opts.writer_heap_bytes())?,
+            report: IndexReport {
+                files: files.len(),
+                ..IndexReport::default()
+            },
+            seen: HashSet::new(),
+            opts,
         };
-        let mut papers: Vec<Paper> = Vec::new();
-        for item in parsed {
-            let (file, parsed) = item?;
-            report.bytes += file.bytes;
-            report.skipped.extend(file.skipped);
-            report.skipped.extend(parsed.skipped);
-            report.records += parsed.papers.len();
-            papers.extend(parsed.papers);
+        let mut sources = Vec::with_capacity(files.len());
+        for input in &files {
+            sources.push(read::open(input)?);
         }
-        if opts.strict {
-            if let Some(first) = report.skipped.first() {
-                return Err(Error::BadInput(format!("{first} (--strict)")));
+        let total = sources.iter().map(|s| s.size).sum::<Option<u64>>();
+        let progress = Progress::new(opts.progress, total);
+        let mut whole = Vec::new();
+        let mut streamed = Vec::new();
+        for mut src in sources {
+            let format = match opts.format {
+                Some(f) => Some(f),
+                None => {
+                    let name = src.name.clone();
+                    ingest::sniff(&name, src.head()?)
+                }
+            };
+            match format {
+                None => run.report.skipped.push(Skip {
+                    file: src.display.clone(),
+                    line: 1,
+                    reason: "unrecognized format (pass --format)".into(),
+                }),
+                Some(f) if f.is_line_based() => streamed.push((src, f)),
+                Some(f) => whole.push((src, f)),
             }
         }
-        let (papers, merged) = index::dedup(papers);
-        report.duplicates_merged = merged;
-        let counts = self.idx.upsert(&writer, papers)?;
-        report.added = counts.added;
-        report.updated = counts.updated;
-        report.unchanged = counts.unchanged;
-        writer.commit()?;
-        drop(writer);
-        self.idx.reader.reload()?;
+        if !whole.is_empty() {
+            let parsed: Vec<Result<(u64, ingest::Parsed)>> = whole
+                .into_par_iter()
+                .map(|(mut src, format)| {
+                    let (text, bad_lines) = src.read_all()?;
+                    let mut parsed = if text.trim().is_empty() {
+                        ingest::Parsed {
+                            papers: Vec::new(),
+                            skipped: vec![empty_file(&src.name)],
+                        }
+                    } else {
+                        ingest::parse(&src.name, &text, format, &opts.parse)
+                    };
+                    parsed.skipped.splice(0..0, bad_lines);
+                    Ok((src.bytes_read(), parsed))
+                })
+                .collect();
+            let mut papers = Vec::new();
+            for item in parsed {
+                let (bytes, parsed) = item?;
+                run.report.bytes += bytes as usize;
+                run.report.records += parsed.papers.len();
+                run.report.skipped.extend(parsed.skipped);
+                papers.extend(parsed.papers);
+            }
+            run.apply(&self.idx, papers)?;
+            progress.update(run.report.bytes as u64, run.report.records);
+        }
+        for (mut src, format) in streamed {
+            let done_before = run.report.bytes as u64;
+            let mut lines = 0;
+            while let Some(batch) = src.next_batch(opts.commit_every, opts.batch_bytes())? {
+                lines += batch.lines;
+                let parsed = parse_batch(&src.name, &batch, format, &opts.parse);
+                run.report.records += parsed.papers.len();
+                run.report.skipped.extend(batch.skipped);
+                run.report.skipped.extend(parsed.skipped);
+                run.apply(&self.idx, parsed.papers)?;
+                progress.update(done_before + src.bytes_read(), run.report.records);
+            }
+            if lines == 0 {
+                run.report.skipped.push(empty_file(&src.name));
+            }
+            run.report.bytes += src.bytes_read() as usize;
+        }
+        run.check_strict()?;
+        progress.finish();
+        drop(run.writer);
+        let mut report = run.report;
         report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
     }
@@ -272,6 +321,126 @@ impl Engine {
     }
 }
 
+/// State of one indexing run.
+struct Run<'a> {
+    writer: IndexWriter,
+    report: IndexReport,
+    /// Ids written by this run, so a paper met again in a later batch counts as a duplicate.
+    seen: HashSet<String>,
+    opts: &'a IndexOptions,
+}
+
+impl Run<'_> {
+    fn check_strict(&self) -> Result<()> {
+        match self.report.skipped.first() {
+            Some(first) if self.opts.strict => Err(Error::BadInput(format!("{first} (--strict)"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Dedups, upserts and commits one batch.
+    fn apply(&mut self, idx: &PaperIndex, papers: Vec<Paper>) -> Result<()> {
+        self.check_strict()?;
+        let (papers, merged) = index::dedup(papers);
+        let counts = idx.upsert(&self.writer, papers, &mut self.seen)?;
+        let r = &mut self.report;
+        r.duplicates_merged += merged + counts.merged;
+        r.added += counts.added;
+        r.updated += counts.updated;
+        r.unchanged += counts.unchanged;
+        if counts.added + counts.updated + counts.merged > 0 {
+            self.writer.commit()?;
+            idx.reader.reload()?;
+        }
+        Ok(())
+    }
+}
+
+fn empty_file(name: &str) -> Skip {
+    Skip {
+        file: name.to_string(),
+        line: 1,
+        reason: "empty file".into(),
+    }
+}
+
+/// Parses a batch of lines in parallel, in chunks that keep their line numbers.
+fn parse_batch(name: &str, batch: &Batch, format: Format, opts: &ParseOptions) -> ingest::Parsed {
+    const LINES_PER_TASK: usize = 512;
+    let mut chunks: Vec<(u64, &str)> = Vec::new();
+    let (mut start, mut line, mut count) = (0, batch.first_line, 0);
+    for (i, b) in batch.text.bytes().enumerate() {
+        if b == b'\n' {
+            count += 1;
+            if count == LINES_PER_TASK {
+                chunks.push((line, &batch.text[start..=i]));
+                line += LINES_PER_TASK as u64;
+                start = i + 1;
+                count = 0;
+            }
+        }
+    }
+    if start < batch.text.len() {
+        chunks.push((line, &batch.text[start..]));
+    }
+    let parts: Vec<ingest::Parsed> = chunks
+        .into_par_iter()
+        .map(|(first, text)| ingest::parse_lines(name, text, format, opts, first))
+        .collect();
+    let mut out = ingest::Parsed::default();
+    for part in parts {
+        out.papers.extend(part.papers);
+        out.skipped.extend(part.skipped);
+    }
+    out
+}
+
+/// Progress on stderr when it is a terminal: bytes with ETA, records and records/s.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool, total_bytes: Option<u64>) -> Progress {
+        let bar = if !enabled || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else if let Some(total) = total_bytes {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        } else {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {binary_bytes}")
+                    .expect("valid template"),
+            );
+            bar
+        };
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    fn update(&self, bytes: u64, records: usize) {
+        let rate = records as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar.set_position(bytes);
+        self.bar
+            .set_message(format!("{records} records ({rate:.0}/s)"));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -282,22 +451,6 @@ fn dir_size(dir: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
-}
-
-fn progress_bar(enabled: bool, len: u64, what: &'static str) -> ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg:>8} [{bar:40}] {pos}/{len} files ({per_sec}, eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(what);
-    bar
 }
 
 /// The sample corpus compiled into the binary, so a fresh install can index something.

@@ -1,6 +1,6 @@
 //! The on-disk index: create/open with a schema check, the single writer, and upsert by id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -184,7 +184,14 @@ impl PaperIndex {
     /// Upserts `papers` (already deduplicated among themselves) against what the index holds:
     /// an incoming paper that matches a stored one (same id, or same title where either has
     /// no native id) is merged into it and replaces it; an identical result is left alone.
-    pub fn upsert(&self, writer: &IndexWriter, papers: Vec<Paper>) -> Result<UpsertCounts> {
+    /// `seen` holds the ids this run already wrote: folding into one of them counts as a
+    /// duplicate merged rather than an update.
+    pub fn upsert(
+        &self,
+        writer: &IndexWriter,
+        papers: Vec<Paper>,
+        seen: &mut HashSet<String>,
+    ) -> Result<UpsertCounts> {
         let searcher = self.reader.searcher();
         let empty = searcher.num_docs() == 0;
         let mut counts = UpsertCounts::default();
@@ -212,11 +219,16 @@ impl PaperIndex {
                     for old in &existing {
                         writer.delete_term(Term::from_field_text(self.fields.id, &old.id));
                     }
-                    counts.updated += 1;
+                    if existing.iter().all(|old| seen.contains(&old.id)) {
+                        counts.merged += 1;
+                    } else {
+                        counts.updated += 1;
+                    }
                     merged
                 }
             };
             writer.add_document(self.document(&merged))?;
+            seen.insert(merged.id);
         }
         Ok(counts)
     }
@@ -254,6 +266,8 @@ pub struct UpsertCounts {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Folded into a paper written earlier in the same run.
+    pub merged: usize,
 }
 
 /// Deduplicates one batch in input order: the same paper (per `Paper::same_paper`) becomes one

@@ -7,7 +7,7 @@ use clap::Args;
 use time::Date;
 
 use paperdex::ingest::read::Input;
-use paperdex::ingest::{Format, ParseOptions};
+use paperdex::ingest::{Format, ParseOptions, MAPPABLE_FIELDS};
 use paperdex::search::parse_date;
 use paperdex::{Engine, IndexOptions};
 
@@ -38,9 +38,13 @@ pub struct IndexArgs {
     /// Delete the existing index first
     #[arg(long)]
     pub rebuild: bool,
-    /// Indexing memory budget in MB
-    #[arg(long, default_value_t = 256, value_name = "MB")]
+    /// Memory budget for indexing in MB (tantivy's buffers plus the batch being parsed)
+    #[arg(long, default_value_t = 512, value_name = "MB")]
     pub memory_budget: usize,
+    /// Commit after at most this many records of a JSON-lines file, so an interrupted run
+    /// keeps what it finished
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub commit_every: usize,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -55,18 +59,30 @@ pub fn run(global: &Global, args: &IndexArgs) -> Result<()> {
     let schema = global.schema()?;
     let mut field_map = Vec::new();
     for pair in &args.map {
-        match pair.split_once('=') {
-            Some((k, v)) if !k.is_empty() && !v.is_empty() => {
-                field_map.push((k.to_string(), v.to_string()))
-            }
-            _ => bail!(paperdex::Error::InvalidRequest(format!(
+        let Some((field, key)) = pair
+            .split_once('=')
+            .filter(|(f, k)| !f.is_empty() && !k.is_empty())
+        else {
+            bail!(paperdex::Error::InvalidRequest(format!(
                 "--map expects field=key, got `{pair}`"
-            ))),
+            )));
+        };
+        if !MAPPABLE_FIELDS.contains(&field) {
+            bail!(paperdex::Error::InvalidRequest(format!(
+                "--map: unknown paper field `{field}` (expected one of: {})",
+                MAPPABLE_FIELDS.join(", ")
+            )));
         }
+        field_map.push((field.to_string(), key.to_string()));
     }
-    if args.memory_budget < 16 {
+    if args.memory_budget < 64 {
         bail!(paperdex::Error::InvalidRequest(
-            "--memory-budget must be at least 16 MB".into()
+            "--memory-budget must be at least 64 MB".into()
+        ));
+    }
+    if args.commit_every == 0 {
+        bail!(paperdex::Error::InvalidRequest(
+            "--commit-every must be at least 1".into()
         ));
     }
     let engine = if args.rebuild {
@@ -94,7 +110,8 @@ pub fn run(global: &Global, args: &IndexArgs) -> Result<()> {
         },
         strict: args.strict,
         progress: true,
-        heap_bytes: args.memory_budget << 20,
+        memory_budget: args.memory_budget << 20,
+        commit_every: args.commit_every,
     };
     let report = engine.index(&inputs, &opts)?;
     if args.json {
@@ -111,5 +128,25 @@ pub fn run(global: &Global, args: &IndexArgs) -> Result<()> {
         );
     }
     println!("{report}");
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Ids of the papers to remove
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_delete(global: &Global, args: &DeleteArgs) -> Result<()> {
+    let (dir, _) = global.index_dir()?;
+    let engine = Engine::open(&dir, global.schema()?)?;
+    let deleted = engine.delete(&args.ids)?;
+    if args.json {
+        return print_json(&serde_json::json!({ "requested": args.ids.len(), "deleted": deleted }));
+    }
+    println!("deleted {deleted} of {} paper(s)", args.ids.len());
     Ok(())
 }

@@ -42,6 +42,8 @@ pub struct Global {
 pub enum Command {
     /// Index files or directories (formats are sniffed; --format overrides)
     Index(index::IndexArgs),
+    /// Remove papers by id
+    Delete(index::DeleteArgs),
     /// Search papers
     Search(search::SearchArgs),
     /// Topic and date facet counts
@@ -67,6 +69,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Index(args) => index::run(&cli.global, args),
+        Command::Delete(args) => index::run_delete(&cli.global, args),
         Command::Search(args) => search::run(&open_for_reading(&cli.global)?, args),
         Command::Facets(args) => facets::run(&open_for_reading(&cli.global)?, args),
         Command::Show(args) => show::run_show(&open_for_reading(&cli.global)?, args),

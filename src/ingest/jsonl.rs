@@ -32,13 +32,24 @@ pub fn sniff(first_line: &str) -> Option<Format> {
 
 /// Parses one JSON object per line. A bad line becomes a `Skip`; it never stops the file.
 pub fn parse(file: &str, text: &str, format: Format, opts: &ParseOptions) -> Parsed {
+    parse_from(file, text, format, opts, 1)
+}
+
+/// Like `parse`, for a slice of a file whose first line is line `first_line`.
+pub fn parse_from(
+    file: &str,
+    text: &str,
+    format: Format,
+    opts: &ParseOptions,
+    first_line: u64,
+) -> Parsed {
     let mut out = Parsed::default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let line_no = i as u64 + 1;
+        let line_no = i as u64 + first_line;
         let record = match format {
             Format::ArxivSnapshot => snapshot(line),
             Format::ArxivListing => listing(line),

@@ -44,6 +44,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// One record per line: read and parsed in batches instead of whole files.
+    pub fn is_line_based(self) -> bool {
+        matches!(
+            self,
+            Format::ArxivSnapshot | Format::ArxivListing | Format::Beir | Format::Jsonl
+        )
+    }
+
     pub const ALL: [Format; 8] = [
         Format::Newsletter,
         Format::Cards,
@@ -167,6 +175,37 @@ pub fn parse(file_name: &str, text: &str, format: Format, opts: &ParseOptions) -
     }
     parsed
 }
+
+/// Parses a slice of a line-based file whose first line is `first_line`.
+pub fn parse_lines(
+    file_name: &str,
+    text: &str,
+    format: Format,
+    opts: &ParseOptions,
+    first_line: u64,
+) -> Parsed {
+    let mut parsed = jsonl::parse_from(file_name, text, format, opts, first_line);
+    if let Some(date) = opts.date {
+        for p in &mut parsed.papers {
+            p.date = Some(date);
+        }
+    }
+    parsed
+}
+
+/// Paper fields a `--map` may name.
+pub const MAPPABLE_FIELDS: [&str; 10] = [
+    "title",
+    "abstract",
+    "authors",
+    "date",
+    "id",
+    "url",
+    "comment",
+    "topics",
+    "doi",
+    "journal_ref",
+];
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     if i >= s.len() {
