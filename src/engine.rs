@@ -238,8 +238,10 @@ impl Engine {
                 lines += batch.lines;
                 let parsed = parse_batch(&src.name, &batch, format, &opts.parse);
                 run.report.records += parsed.papers.len();
-                run.report.skipped.extend(batch.skipped);
-                run.report.skipped.extend(parsed.skipped);
+                let mut skipped = batch.skipped;
+                skipped.extend(parsed.skipped);
+                skipped.sort_by_key(|s| s.line);
+                run.report.skipped.extend(skipped);
                 run.apply(&self.idx, parsed.papers)?;
                 progress.update(done_before + src.bytes_read(), run.report.records);
             }
