@@ -14,7 +14,7 @@ pub enum Error {
     BadInput(String),
     #[error("paper `{0}` not found")]
     NotFound(String),
-    #[error("index at {} is locked by another process (another `paperdex index` is running)", .0.display())]
+    #[error("index is locked by another process: {} (another `paperdex index` is running)", .0.display())]
     Locked(PathBuf),
     #[error("no paperdex index at {}: run `paperdex index PATHS...` first", .0.display())]
     NoIndex(PathBuf),
