@@ -275,6 +275,11 @@ impl Engine {
         self.idx.get(id)
     }
 
+    /// Papers like the paper `id`.
+    pub fn similar(&self, id: &str, limit: usize) -> Result<SearchResponse> {
+        self.idx.similar(id, limit)
+    }
+
     /// Topic and date facet counts.
     pub fn facets(&self, req: &FacetsRequest) -> Result<FacetCounts> {
         let search = SearchRequest {

@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod paper;
 pub mod schema;
 pub mod search;
+pub mod server;
 
 pub use engine::{Engine, IndexOptions, IndexReport};
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@ mod facets;
 mod index;
 mod render;
 mod search;
+mod serve;
 mod show;
 
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub enum Command {
     Facets(facets::FacetsArgs),
     /// Show one paper with all its sources
     Show(show::ShowArgs),
+    /// Serve the search page and JSON API on loopback
+    Serve(serve::ServeArgs),
     /// Index size, paper count, date range and schema version
     Stats(show::StatsArgs),
 }
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search::run(&open_for_reading(&cli.global)?, args),
         Command::Facets(args) => facets::run(&open_for_reading(&cli.global)?, args),
         Command::Show(args) => show::run_show(&open_for_reading(&cli.global)?, args),
+        Command::Serve(args) => serve::run(open_for_reading(&cli.global)?, args),
         Command::Stats(args) => show::run_stats(&open_for_reading(&cli.global)?, args),
     }
 }

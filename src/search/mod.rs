@@ -10,8 +10,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption, OwnedValue};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Score, Searcher, SegmentReader, Term};
 use time::Date;
@@ -337,6 +339,57 @@ impl PaperIndex {
             limit: plan.limit,
             hits,
             facets: facet_counts.unwrap_or_default(),
+        })
+    }
+
+    /// Papers like `id` (tantivy's MoreLikeThis over its title and abstract), without itself.
+    pub fn similar(&self, id: &str, limit: usize) -> Result<SearchResponse> {
+        let started = Instant::now();
+        if limit == 0 || limit > self.config.limits.max_limit {
+            return Err(Error::InvalidRequest(format!(
+                "limit must be between 1 and {}",
+                self.config.limits.max_limit
+            )));
+        }
+        let paper = self.get(id)?;
+        let searcher = self.reader.searcher();
+        let text = |field, value: &str| (field, vec![OwnedValue::Str(value.to_string())]);
+        let like = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(1)
+            .with_min_term_frequency(1)
+            .with_max_query_terms(25)
+            .with_min_word_length(3)
+            .with_document_fields(vec![
+                text(self.fields.title, &paper.title),
+                text(self.fields.abstract_text, &paper.abstract_text),
+            ]);
+        let itself = TermQuery::new(
+            Term::from_field_text(self.fields.id, &paper.id),
+            IndexRecordOption::Basic,
+        );
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(like) as Box<dyn Query>),
+            (Occur::MustNot, Box::new(itself)),
+        ]);
+        let (ranked, total) = searcher.search(
+            &query,
+            &(TopDocs::with_limit(limit).order_by_score(), Count),
+        )?;
+        let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.abstract_text)?;
+        snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (score, addr) in ranked {
+            let found = self.paper_of(&searcher.doc(addr)?)?;
+            hits.push(make_hit(found, Some(score), &snippets, None));
+        }
+        Ok(SearchResponse {
+            query: format!("similar:{}", paper.id),
+            total,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            offset: 0,
+            limit,
+            hits,
+            facets: FacetCounts::default(),
         })
     }
 

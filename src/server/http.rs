@@ -1,0 +1,258 @@
+//! `paperdex serve`: axum routes over one shared `Engine`, the embedded search page and the
+//! OpenAPI description. Engine calls run on tokio's blocking pool; errors are JSON.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::engine::{Engine, FacetsRequest};
+use crate::error::Error;
+use crate::search::{SearchRequest, SortOrder};
+
+const INDEX_HTML: &str = include_str!("static/index.html");
+const APP_JS: &str = include_str!("static/app.js");
+const STYLE_CSS: &str = include_str!("static/style.css");
+/// The OpenAPI 3 description of every route, served at `/api/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+/// Default number of similar papers.
+const SIMILAR_LIMIT: usize = 5;
+
+/// An error as every HTTP client sees it: `{"error": {"code", "message"}}`.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn bad_request(message: String) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            message,
+        }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> ApiError {
+        let status = match &err {
+            Error::QuerySyntax { .. } | Error::InvalidRequest(_) | Error::BadInput(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Locked(_) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// Runs engine work off the async threads; a panic becomes a 500, never a dead server.
+async fn blocking<T, F>(engine: &Arc<Engine>, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
+{
+    let engine = engine.clone();
+    match tokio::task::spawn_blocking(move || work(&engine)).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(_) => Err(ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "the request failed inside paperdex".into(),
+        }),
+    }
+}
+
+/// The routes, over one engine shared by every request.
+pub fn router(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { static_file("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { static_file("text/css; charset=utf-8", STYLE_CSS) }),
+        )
+        .route("/health", get(health))
+        .route(
+            "/api/openapi.json",
+            get(|| async { static_file("application/json", OPENAPI_JSON) }),
+        )
+        .route("/api/search", get(search))
+        .route("/api/facets", get(facets))
+        .route("/api/papers/{*id}", get(paper))
+        .route("/api/similar/{*id}", get(similar))
+        .fallback(|| async {
+            ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "not_found",
+                message: "no such route".into(),
+            }
+        })
+        .with_state(engine)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    engine: Arc<Engine>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(engine))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Query parameters as (key, value) pairs; repeated keys are kept.
+fn pairs(raw: Option<String>) -> Vec<(String, String)> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ApiError> {
+    value.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "parameter `{key}`: `{value}` is not a valid number"
+        ))
+    })
+}
+
+fn unknown(key: &str, allowed: &[&str]) -> ApiError {
+    ApiError::bad_request(format!(
+        "unknown parameter `{key}` (expected one of: {})",
+        allowed.join(", ")
+    ))
+}
+
+/// `/api/search` parameters -> `SearchRequest`.
+pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
+    const KEYS: [&str; 11] = [
+        "q",
+        "topic",
+        "since",
+        "until",
+        "limit",
+        "offset",
+        "sort",
+        "recency_weight",
+        "half_life",
+        "as_of",
+        "explain",
+    ];
+    let mut req = SearchRequest::default();
+    for (key, value) in pairs(raw) {
+        let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
+        match key.as_str() {
+            "q" => req.q = value,
+            "topic" if !value.is_empty() => req.topic.push(value),
+            "topic" => {}
+            "since" => req.since = some(&value),
+            "until" => req.until = some(&value),
+            "limit" => req.limit = Some(number(&key, &value)?),
+            "offset" => req.offset = number(&key, &value)?,
+            "sort" => {
+                req.sort = match value.as_str() {
+                    "relevance" | "" => SortOrder::Relevance,
+                    "date" => SortOrder::Date,
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "parameter `sort`: `{other}` is not relevance or date"
+                        )))
+                    }
+                }
+            }
+            "recency_weight" => req.recency_weight = Some(number(&key, &value)?),
+            "half_life" => req.half_life = Some(number(&key, &value)?),
+            "as_of" => req.as_of = some(&value),
+            "explain" => req.explain = matches!(value.as_str(), "1" | "true" | ""),
+            _ => return Err(unknown(&key, &KEYS)),
+        }
+    }
+    Ok(req)
+}
+
+async fn search(State(engine): State<Arc<Engine>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let req = search_request(raw)?;
+    let response = blocking(&engine, move |e| e.search(&req)).await?;
+    Ok(Json(response).into_response())
+}
+
+async fn facets(State(engine): State<Arc<Engine>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let mut req = FacetsRequest::default();
+    for (key, value) in pairs(raw) {
+        match key.as_str() {
+            "topic" => req.topic = (!value.is_empty()).then_some(value),
+            "q" => req.q = value,
+            _ => return Err(unknown(&key, &["topic", "q"])),
+        }
+    }
+    let counts = blocking(&engine, move |e| e.facets(&req)).await?;
+    Ok(Json(counts).into_response())
+}
+
+async fn paper(State(engine): State<Arc<Engine>>, Path(id): Path<String>) -> ApiResult {
+    let paper = blocking(&engine, move |e| e.get(&id)).await?;
+    Ok(Json(paper).into_response())
+}
+
+async fn similar(
+    State(engine): State<Arc<Engine>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let mut limit = SIMILAR_LIMIT;
+    for (key, value) in pairs(raw) {
+        match key.as_str() {
+            "limit" => limit = number(&key, &value)?,
+            _ => return Err(unknown(&key, &["limit"])),
+        }
+    }
+    let response = blocking(&engine, move |e| e.similar(&id, limit)).await?;
+    Ok(Json(response).into_response())
+}
+
+async fn health(State(engine): State<Arc<Engine>>) -> ApiResult {
+    let stats = blocking(&engine, |e| e.stats()).await?;
+    Ok(
+        Json(json!({ "status": "ok", "papers": stats.papers, "last_date": stats.last_date }))
+            .into_response(),
+    )
+}

@@ -1,0 +1,4 @@
+//! Front doors other than the CLI: the HTTP server (and, later, the stdio protocol). They
+//! share the engine's request and response types.
+
+pub mod http;
