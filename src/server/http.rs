@@ -85,6 +85,18 @@ where
     }
 }
 
+/// The routes described in `openapi.json` (a test keeps the two in step). `/app.js` and
+/// `/style.css` are the page's own assets and are left out.
+pub const DOCUMENTED_ROUTES: [&str; 7] = [
+    "/",
+    "/health",
+    "/api/openapi.json",
+    "/api/search",
+    "/api/facets",
+    "/api/papers/{id}",
+    "/api/similar/{id}",
+];
+
 /// The routes, over one engine shared by every request.
 pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()

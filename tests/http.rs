@@ -1,0 +1,346 @@
+//! The HTTP front door through the real binary: same JSON as the CLI, every route against the
+//! OpenAPI description, JSON errors for bad input, live index updates, loopback by default.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{sample, Sandbox};
+use serde_json::Value;
+
+/// A running `paperdex serve`, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(sb: &Sandbox) -> Server {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
+            .env("HOME", sb.home.path())
+            .env_remove("PAPERDEX_INDEX")
+            .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+            .arg(sb.index_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let base = loop {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "server exited before listening"
+            );
+            if let Some(at) = line.find("at http://") {
+                break line[at + 3..].trim().trim_end_matches('/').to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in stderr.lines() {});
+        Server { child, base }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut resp = agent.get(format!("{}{path}", self.base)).call().unwrap();
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    /// A GET written by hand, for URIs longer than HTTP clients agree to send.
+    fn raw_get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream =
+            std::net::TcpStream::connect(self.base.trim_start_matches("http://")).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn json(&self, path: &str) -> (u16, Value) {
+        let (status, body) = self.get(path);
+        (
+            status,
+            serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}")),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn assert_error(server: &Server, path: &str, status: u16) {
+    let (got, body) = server.json(path);
+    assert_eq!(got, status, "{path}: {body}");
+    assert!(
+        body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+        "{path}: {body}"
+    );
+}
+
+#[test]
+fn search_gives_the_same_json_as_the_cli() {
+    let sb = Sandbox::with_all_samples();
+    let server = Server::start(&sb);
+    let (status, http) = server.json("/api/search?q=sparse+attention&topic=/arxiv&since=2025-01-01&limit=5&recency_weight=0.5&half_life=90");
+    assert_eq!(status, 200);
+    let cli = sb.search_json(&[
+        "sparse attention",
+        "--topic",
+        "/arxiv",
+        "--since",
+        "2025-01-01",
+        "--limit",
+        "5",
+        "--recency-weight",
+        "0.5",
+        "--half-life",
+        "90",
+    ]);
+    for key in ["query", "total", "offset", "limit", "hits", "facets"] {
+        assert_eq!(http[key], cli[key], "{key}");
+    }
+    assert!(http["hits"].as_array().unwrap().len() == 5);
+}
+
+#[test]
+fn every_route_matches_the_openapi_description() {
+    let sb = Sandbox::with_all_samples();
+    let server = Server::start(&sb);
+    let (_, spec) = server.json("/api/openapi.json");
+    let paths = spec["paths"].as_object().unwrap();
+    let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+    documented.sort();
+    let mut served: Vec<&str> = paperdex::server::http::DOCUMENTED_ROUTES.to_vec();
+    served.sort();
+    assert_eq!(
+        documented, served,
+        "the OpenAPI paths and the router's routes differ"
+    );
+    let schemas = &spec["components"]["schemas"];
+    for (path, item) in paths {
+        let op = &item["get"];
+        let concrete = path.replace("{id}", "2502.00511");
+        let (status, body) = server.get(&concrete);
+        assert!(
+            op["responses"].get(status.to_string()).is_some(),
+            "{path}: status {status} undocumented"
+        );
+        let content = &op["responses"]["200"]["content"];
+        if let Some(schema) = content.get("application/json").map(|c| &c["schema"]) {
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let schema = match schema["$ref"].as_str() {
+                Some(r) => &schemas[r.rsplit('/').next().unwrap()],
+                None => schema,
+            };
+            for key in schema["required"].as_array().into_iter().flatten() {
+                assert!(
+                    value.get(key.as_str().unwrap()).is_some(),
+                    "{path}: missing `{key}` in {body}"
+                );
+            }
+        }
+        // Every documented query parameter is accepted (with a harmless value).
+        for p in op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+        {
+            let name = p["name"].as_str().unwrap();
+            let value = match p["schema"]["type"].as_str() {
+                Some("integer") | Some("number") => "1",
+                Some("boolean") => "true",
+                _ if name == "since" || name == "until" => "2025-02-01",
+                _ if name == "sort" => "date",
+                _ if name == "as_of" => "today",
+                _ if name == "topic" => "/arxiv",
+                _ => "attention",
+            };
+            let (status, body) = server.get(&format!("{concrete}?{name}={value}"));
+            assert_eq!(status, 200, "{path}?{name}={value}: {body}");
+        }
+    }
+    // Hits follow the Hit schema.
+    let (_, r) = server.json("/api/search?q=attention");
+    for key in schemas["Hit"]["required"].as_array().unwrap() {
+        assert!(
+            r["hits"][0].get(key.as_str().unwrap()).is_some(),
+            "hit lacks {key}"
+        );
+    }
+}
+
+#[test]
+fn bad_requests_get_json_errors_and_the_server_keeps_serving() {
+    let sb = Sandbox::with_seeds();
+    let server = Server::start(&sb);
+    let long = "a".repeat(100 * 1024);
+    let cases = [
+        ("/api/search?q=x&colour=red", 400),
+        ("/api/search?q=x&limit=100000", 400),
+        ("/api/search?q=x&limit=-1", 400),
+        ("/api/search?q=x&offset=abc", 400),
+        ("/api/search?q=x&since=2025-02-30", 400),
+        ("/api/search?q=x&since=2025-03-01&until=2025-01-01", 400),
+        ("/api/search?q=x&sort=popular", 400),
+        ("/api/search?q=x&recency_weight=-2", 400),
+        ("/api/search?q=x&half_life=0", 400),
+        ("/api/search?q=title:(unclosed", 400),
+        ("/api/search?q=%22unclosed", 400),
+        ("/api/search?q=-only", 400),
+        ("/api/papers/no-such-paper", 404),
+        ("/api/similar/no-such-paper", 404),
+        ("/api/similar/t:00?limit=0", 400),
+        ("/api/facets?colour=red", 400),
+        ("/no/such/route", 404),
+    ];
+    for (path, status) in cases {
+        assert_error(&server, path, status);
+    }
+    // A 60 KB query reaches paperdex and gets its JSON error; at 100 KB the `http` crate's
+    // 64 KiB URI limit answers 414 before any route runs. Both are 4xx, and neither hurts.
+    let (status, body) = server.raw_get(&format!("/api/search?q={}", &long[..60 * 1024]));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"code\":\"invalid_request\""), "{body}");
+    assert_eq!(server.raw_get(&format!("/api/search?q={long}")).0, 414);
+    let (status, r) = server.json("/api/search?q=reasoning");
+    assert_eq!(status, 200);
+    assert!(r["total"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn papers_and_similar_papers_are_served() {
+    let sb = Sandbox::with_seeds();
+    let server = Server::start(&sb);
+    let (status, paper) = server.json("/api/papers/2502.00511");
+    assert_eq!(status, 200);
+    assert_eq!(paper["id"], "2502.00511");
+    assert_eq!(paper, sb.show_json("2502.00511"));
+    let (status, similar) = server.json("/api/similar/2502.00511?limit=3");
+    assert_eq!(status, 200);
+    let hits = similar["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 3);
+    assert!(
+        hits.iter().all(|h| h["id"] != "2502.00511"),
+        "a paper is not similar to itself"
+    );
+    let (_, facets) = server.json("/api/facets?topic=/newsletter");
+    assert!(facets["topic"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| k.starts_with("/newsletter")));
+    let (status, page) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<html") || page.contains("<!doctype") || page.contains("<!DOCTYPE"),
+        "{page}"
+    );
+}
+
+#[test]
+fn papers_indexed_by_another_process_show_up_without_a_restart() {
+    let sb = Sandbox::with_seeds();
+    let server = Server::start(&sb);
+    let (_, before) = server.json("/api/search?q=&limit=0");
+    let before = before["total"].as_u64().unwrap();
+    sb.index_files(&[sample("arxiv-listings-sample.jsonl")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, now) = server.json("/api/search?q=&limit=0");
+        if now["total"].as_u64().unwrap() == before + 40 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "new papers not visible after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn concurrent_requests_are_all_answered() {
+    let sb = Sandbox::with_all_samples();
+    let server = Server::start(&sb);
+    let queries = [
+        "attention",
+        "sparse+attention",
+        "reasoning",
+        "%22language+models%22",
+        "atten*",
+        "&topic=/arxiv",
+    ];
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let server = &server;
+            s.spawn(move || {
+                for i in 0..25 {
+                    let q = queries[(t + i) % queries.len()];
+                    let (status, _) = server.get(&format!("/api/search?q={q}"));
+                    assert_eq!(status, 200, "{q}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn serving_beyond_loopback_needs_an_explicit_flag() {
+    let sb = Sandbox::with_seeds();
+    let out = sb
+        .sub("serve")
+        .args(["--addr", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let sb = Sandbox::with_seeds();
+    let mut server = Server::start(&sb);
+    assert_eq!(server.get("/health").0, 200);
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe {
+        libc::kill(server.child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
