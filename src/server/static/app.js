@@ -27,18 +27,11 @@
 (() => {
   const PAGE = 10;
   const $ = (sel) => document.querySelector(sel);
-  const ui = {
-    form: $('#search-form'), q: $('#q'), count: $('#count'), error: $('#error'),
-    results: $('#results'), empty: $('#empty'), chips: $('#chips'),
-    topics: $('#topics'), years: $('#years'), since: $('#since'), until: $('#until'),
-    clearDates: $('#clear-dates'), recency: $('#recency'), sort: $('#sort'),
-    prev: $('#prev'), next: $('#next'), pageInfo: $('#page-info'), pager: $('.pager'),
-    hist: $('#histogram'), bars: $('#bars'), sidebar: $('#sidebar'),
-    filtersToggle: $('#filters-toggle'),
-    detail: $('#detail'), detailBody: $('#detail-body'), detailClose: $('#detail-close'),
-  };
-  const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July',
-    'August', 'September', 'October', 'November', 'December'];
+  const ui = {};
+  for (const id of ['search-form', 'q', 'count', 'error', 'results', 'empty', 'chips', 'topics', 'years', 'since',
+    'until', 'clear-dates', 'recency', 'sort', 'prev', 'next', 'page-info', 'pager', 'histogram', 'bars', 'sidebar',
+    'filters-toggle', 'detail', 'detail-body', 'detail-close']) ui[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $('#' + id);
+  const MONTHS = 'January February March April May June July August September October November December'.split(' ');
 
   // ---- small DOM helper: h('tag', {class, text, data-x, onclick...}, ...children)
   function h(tag, attrs, ...kids) {
@@ -58,31 +51,26 @@
   const state = { q: '', topics: [], since: '', until: '', sort: 'relevance', recency: true, page: 1, paper: null };
   const expanded = new Set();   // topic tree nodes the user opened
   const showAll = new Set();    // topic nodes showing all children
-  let last = null;              // last successful search response
-  let context = null;           // date facets without the date filter (for the histogram)
+  // Last search response, and facets counted without our own filter ("multi-select" facets:
+  // the topic tree ignores the topic filters, years and histogram ignore the date range).
+  let last = null, topicFacets = {}, dateFacets = {};
 
   function readURL() {
-    const p = new URLSearchParams(location.search);
-    state.q = p.get('q') || '';
-    state.topics = p.getAll('topic').filter(Boolean);
-    state.since = p.get('since') || '';
-    state.until = p.get('until') || '';
-    state.sort = p.get('sort') === 'date' ? 'date' : 'relevance';
-    state.recency = p.get('recency') !== 'off';
-    state.page = Math.max(1, parseInt(p.get('page'), 10) || 1);
-    state.paper = p.get('paper') || null;
+    const p = new URLSearchParams(location.search), g = (k) => p.get(k) || '';
+    Object.assign(state, { q: g('q'), topics: p.getAll('topic').filter(Boolean), since: g('since'), until: g('until'),
+      sort: g('sort') === 'date' ? 'date' : 'relevance', recency: g('recency') !== 'off',
+      page: Math.max(1, parseInt(g('page'), 10) || 1), paper: g('paper') || null });
     state.topics.forEach(expandTo);
   }
   function urlFor() {
-    const p = new URLSearchParams();
-    if (state.q) p.set('q', state.q);
-    state.topics.forEach((t) => p.append('topic', t));
-    if (state.since) p.set('since', state.since);
-    if (state.until) p.set('until', state.until);
-    if (state.sort !== 'relevance') p.set('sort', state.sort);
-    if (!state.recency) p.set('recency', 'off');
-    if (state.page > 1) p.set('page', String(state.page));
-    if (state.paper) p.set('paper', state.paper);
+    const p = new URLSearchParams(), set = (k, v) => v && p.append(k, v);
+    set('q', state.q);
+    state.topics.forEach((t) => set('topic', t));
+    set('since', state.since); set('until', state.until);
+    set('sort', state.sort === 'date' && 'date');
+    set('recency', !state.recency && 'off');
+    set('page', state.page > 1 && String(state.page));
+    set('paper', state.paper);
     const s = p.toString();
     return location.pathname + (s ? '?' + s : '');
   }
@@ -96,8 +84,7 @@
   }
   function syncControls() {
     if (ui.q.value !== state.q) ui.q.value = state.q;
-    ui.since.value = state.since;
-    ui.until.value = state.until;
+    ui.since.value = state.since; ui.until.value = state.until;
     ui.sort.value = state.sort;
     ui.recency.checked = state.recency;
     ui.clearDates.hidden = !(state.since || state.until);
@@ -106,43 +93,35 @@
   // ---- fetching
   async function getJSON(url, signal) {
     const r = await fetch(url, { signal, headers: { Accept: 'application/json' } });
-    let body = null;
-    try { body = await r.json(); } catch (_) { /* not JSON */ }
-    if (!r.ok) {
-      const err = new Error((body && body.error && body.error.message) || `HTTP ${r.status} ${r.statusText}`);
-      err.status = r.status;
-      throw err;
-    }
-    return body;
+    const body = await r.json().catch(() => null);
+    if (r.ok && body) return body;
+    throw new Error((body && body.error && body.error.message) || `HTTP ${r.status} ${r.statusText}`);
   }
-  function searchParams(withDates, limit, offset) {
-    const p = new URLSearchParams();
-    p.set('q', state.q);
-    state.topics.forEach((t) => p.append('topic', t));
-    if (withDates && state.since) p.set('since', state.since);
-    if (withDates && state.until) p.set('until', state.until);
-    p.set('limit', String(limit));
-    p.set('offset', String(offset));
+  // /api/search URL; `without` drops the 'topics' or the 'dates' filter (facet counts only).
+  function apiURL(without) {
+    const p = new URLSearchParams({ q: state.q });
+    if (without !== 'topics') state.topics.forEach((t) => p.append('topic', t));
+    if (without !== 'dates' && state.since) p.set('since', state.since);
+    if (without !== 'dates' && state.until) p.set('until', state.until);
+    p.set('limit', without ? '0' : String(PAGE));
+    p.set('offset', without ? '0' : String((state.page - 1) * PAGE));
     if (state.sort !== 'relevance') p.set('sort', state.sort);
     if (!state.recency) p.set('recency_weight', '0');
-    return p.toString();
+    return 'api/search?' + p;
   }
 
   let seq = 0, ctrl = null, timer = 0, busyTimer = 0;
   async function search() {
-    clearTimeout(timer);
+    clearTimeout(timer); clearTimeout(busyTimer);
     if (ctrl) ctrl.abort();
     ctrl = new AbortController();
     const my = ++seq, signal = ctrl.signal;
-    clearTimeout(busyTimer);
-    busyTimer = setTimeout(() => document.body.classList.add('busy'), 150);
+    busyTimer = setTimeout(() => document.body.classList.add('busy'), 150); // progress bar only if slow
     ui.results.setAttribute('aria-busy', 'true');
     try {
-      const dated = !!(state.since || state.until);
-      const [data, ctx] = await Promise.all([
-        getJSON('api/search?' + searchParams(true, PAGE, (state.page - 1) * PAGE), signal),
-        dated ? getJSON('api/search?' + searchParams(false, 0, 0), signal).catch(() => null) : null,
-      ]);
+      const side = (w, on) => (on ? getJSON(apiURL(w), signal).catch(() => null) : null);
+      const [data, noTopics, noDates] = await Promise.all([getJSON(apiURL(), signal),
+        side('topics', state.topics.length), side('dates', state.since || state.until)]);
       if (my !== seq) return;
       if (data.hits.length === 0 && data.total > 0 && state.page > 1) { // page beyond the end
         state.page = Math.ceil(data.total / PAGE);
@@ -150,44 +129,31 @@
         return search();
       }
       last = data;
-      context = ctx && ctx.facets ? ctx.facets.date : null;
+      const f = (r, k) => (r && r.facets && r.facets[k]) || (data.facets && data.facets[k]) || {};
+      topicFacets = f(noTopics, 'topic');
+      dateFacets = f(noDates, 'date');
       showError(null);
       render();
     } catch (e) {
       if (e.name === 'AbortError' || my !== seq) return;
       showError(e.message || String(e));
     } finally {
-      if (my === seq) {
-        clearTimeout(busyTimer);
-        document.body.classList.remove('busy');
-        ui.results.removeAttribute('aria-busy');
-      }
+      if (my === seq) { clearTimeout(busyTimer); document.body.classList.remove('busy'); ui.results.removeAttribute('aria-busy'); }
     }
   }
-  function showError(msg) {
+  function showError(msg) { // keeps the previous results, greyed
     ui.error.hidden = !msg;
     ui.error.textContent = msg || '';
-    ui.results.classList.toggle('stale', !!msg);
-    ui.hist.classList.toggle('stale', !!msg);
+    for (const e of [ui.results, ui.histogram]) e.classList.toggle('stale', !!msg);
   }
   // Any filter change: back to page 1, new history entry, search now.
-  function update(mode = 'push') {
-    state.page = 1;
-    syncControls();
-    commit(mode);
-    search();
-  }
+  function update(mode = 'push') { state.page = 1; syncControls(); commit(mode); search(); }
 
   // ---- rendering
   function render() {
-    const d = last;
-    const ms = d.took_ms < 10 ? d.took_ms.toFixed(1) : String(Math.round(d.took_ms));
+    const d = last, t = +d.took_ms || 0, ms = t < 10 ? t.toFixed(1) : String(Math.round(t));
     ui.count.textContent = `${d.total} ${d.total === 1 ? 'paper' : 'papers'} · ${ms} ms`;
-    renderChips();
-    renderResults(d);
-    renderTopics((d.facets && d.facets.topic) || {});
-    renderYears(context || (d.facets && d.facets.date) || {});
-    renderHistogram(context || (d.facets && d.facets.date) || {});
+    renderChips(); renderResults(d); renderTopics(); renderYears(dateFacets); renderHistogram(dateFacets);
     const pages = Math.max(1, Math.ceil(d.total / PAGE));
     ui.prev.disabled = state.page <= 1;
     ui.next.disabled = state.page >= pages;
@@ -212,10 +178,8 @@
     if (pos < bytes.length) frag.append(dec.decode(bytes.subarray(pos)));
     return frag;
   }
-  function shortAuthors(a) {
-    if (!a || !a.length) return '';
-    return a.length <= 3 ? a.join(', ') : `${a.slice(0, 2).join(', ')} et al. (${a.length})`;
-  }
+  const shortAuthors = (a) => (!a || !a.length ? '' : a.length <= 3 ? a.join(', ') : `${a.slice(0, 2).join(', ')} et al. (${a.length})`);
+  const safeURL = (u) => (/^https?:\/\//i.test(u || '') ? u : null); // never javascript: from the index
   const topicLabel = (t) => t.replace(/^\//, '').split('/').join(' › ');
   const tagList = (topics) => h('ul', { class: 'tags', 'aria-label': 'Topics' },
     (topics || []).map((t) => h('li', {}, h('button', { type: 'button', class: 'tag', 'data-path': t, title: `Filter by ${t}` }, topicLabel(t)))));
@@ -225,16 +189,16 @@
     ui.empty.hidden = d.hits.length > 0;
     if (!d.hits.length) return renderEmpty(d);
     d.hits.forEach((hit, i) => {
-      const snip = hit.snippet || '';
+      const url = safeURL(hit.url), snip = hit.snippet || '';
       const lead = /^[a-z]/.test(snip) ? '… ' : '', tail = snip && !/[.!?)"…]$/.test(snip.trim()) ? ' …' : '';
       const titleId = `hit-t-${i}`;
       ui.results.append(h('li', { class: 'hit', 'data-id': hit.id, tabindex: '0', 'aria-labelledby': titleId },
         h('h3', { class: 'hit-head' },
-          h('a', { class: 'hit-title', id: titleId, href: hit.url || `?paper=${encodeURIComponent(hit.id)}` }, hit.title || '(untitled)')),
+          h('a', { class: 'hit-title', id: titleId, href: url || `?paper=${encodeURIComponent(hit.id)}` }, hit.title || '(untitled)')),
         h('p', { class: 'meta' },
           hit.date ? h('time', { datetime: hit.date, text: hit.date }) : h('span', { class: 'muted', text: 'undated' }),
           hit.authors && hit.authors.length ? h('span', { class: 'authors', title: hit.authors.join(', '), text: shortAuthors(hit.authors) }) : null,
-          hit.url ? h('a', { class: 'ext', href: hit.url, target: '_blank', rel: 'noopener', 'aria-label': `Open ${hit.title} at source`, text: 'source ↗' }) : null,
+          url ? h('a', { class: 'ext', href: url, target: '_blank', rel: 'noopener', 'aria-label': `Open ${hit.title} at source`, text: 'source ↗' }) : null,
           h('span', { class: 'pid', text: hit.id, title: hit.score != null ? `score ${hit.score.toFixed(3)}` : null })),
         snip ? h('p', { class: 'snippet' }, lead, highlighted(snip, hit.highlights), tail) : null,
         tagList(hit.topics)));
@@ -263,13 +227,10 @@
         rangeLabel(), h('span', { class: 'x', 'aria-hidden': 'true', text: '×' })));
     }
     ui.chips.replaceChildren(...chips);
-    ui.chips.hidden = !chips.length;
   }
   function rangeLabel() {
-    const m = monthOf(state.since, state.until), y = yearOf(state.since, state.until);
-    if (m) return `${MONTHS[+m.slice(5) - 1]} ${m.slice(0, 4)}`;
-    if (y) return y;
-    return `${state.since || '…'} – ${state.until || '…'}`;
+    const m = monthOf(state.since, state.until);
+    return m ? `${MONTHS[+m.slice(5) - 1]} ${m.slice(0, 4)}` : yearOf(state.since, state.until) || `${state.since || '…'} – ${state.until || '…'}`;
   }
 
   // ---- topic tree
@@ -277,12 +238,11 @@
     const parts = path.split('/').filter(Boolean);
     for (let i = 1; i < parts.length; i++) expanded.add('/' + parts.slice(0, i).join('/'));
   }
-  function renderTopics(counts) {
-    const kids = new Map();
+  function renderTopics() {
+    const counts = topicFacets, kids = new Map();
     for (const p of Object.keys(counts)) {
-      const i = p.lastIndexOf('/'), parent = i <= 0 ? '' : p.slice(0, i);
-      if (!kids.has(parent)) kids.set(parent, []);
-      kids.get(parent).push(p);
+      const parent = p.slice(0, Math.max(0, p.lastIndexOf('/')));
+      kids.set(parent, [...(kids.get(parent) || []), p]);
     }
     for (const list of kids.values()) list.sort((a, b) => counts[b] - counts[a] || a.localeCompare(b));
     const branch = (parent) => {
@@ -312,12 +272,12 @@
     if (b.classList.contains('twisty')) {
       const p = b.dataset.path;
       expanded.has(p) ? expanded.delete(p) : expanded.add(p);
-      renderTopics(last.facets.topic || {});
+      renderTopics();
       const again = ui.topics.querySelector(`.twisty[data-path="${CSS.escape(p)}"]`);
       if (again) again.focus();
     } else if (b.classList.contains('more')) {
       showAll.add(b.dataset.parent);
-      renderTopics(last.facets.topic || {});
+      renderTopics();
     } else if (b.classList.contains('facet')) {
       toggleTopic(b.dataset.path);
     }
@@ -339,9 +299,9 @@
     const m = /^(\d{4})-01-01$/.exec(since || '');
     return m && until === `${m[1]}-12-31` ? m[1] : null;
   }
-  function setRange(since, until) {
-    if (state.since === since && state.until === until) since = until = '';
-    state.since = since; state.until = until;
+  function setRange(since, until) { // clicking the active range again clears it
+    const same = state.since === since && state.until === until;
+    Object.assign(state, { since: same ? '' : since, until: same ? '' : until });
     update();
   }
   function renderYears(counts) {
@@ -362,7 +322,7 @@
   function renderHistogram(counts) {
     const months = Object.keys(counts).filter((k) => /^\/\d{4}\/\d{2}$/.test(k))
       .map((k) => [k.slice(1).replace('/', '-'), counts[k]]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    ui.hist.hidden = months.length === 0;
+    ui.histogram.hidden = months.length === 0;
     if (!months.length) return ui.bars.replaceChildren();
     const max = Math.max(...months.map((m) => m[1]));
     const lo = state.since ? state.since.slice(0, 7) : '0000-00', hi = state.until ? state.until.slice(0, 7) : '9999-99';
@@ -401,10 +361,8 @@
     if (!b) return;
     const [y, m] = b.dataset.month.split('-').map(Number);
     let since = `${y}-${pad(m)}-01`, until = `${y}-${pad(m)}-${pad(lastDay(y, m))}`;
-    if (e.shiftKey && (state.since || state.until)) {
-      if (state.since && state.since < since) since = state.since;
-      if (state.until && state.until > until) until = state.until;
-    }
+    if (e.shiftKey && state.since && state.since < since) since = state.since; // extend the range
+    if (e.shiftKey && state.until && state.until > until) until = state.until;
     setRange(since, until);
   });
 
@@ -445,18 +403,19 @@
     }
   }
   function renderDetail(p) {
+    const url = safeURL(p.url);
     const row = (k, v) => (v ? [h('dt', { text: k }), h('dd', {}, v)] : []);
     const link = (href, text) => h('a', { href, target: '_blank', rel: 'noopener', text });
     const doi = p.doi ? link(`https://doi.org/${p.doi.replace(/^https?:\/\/(dx\.)?doi\.org\//, '')}`, p.doi) : null;
     ui.detailBody.replaceChildren(h('div', {},
-      h('h2', { id: 'detail-title', tabindex: '-1' }, p.url ? link(p.url, p.title || p.id) : (p.title || p.id)),
+      h('h2', { id: 'detail-title', tabindex: '-1' }, url ? link(url, p.title || p.id) : (p.title || p.id)),
       h('p', { class: 'meta' }, p.date ? h('time', { datetime: p.date, text: p.date }) : h('span', { class: 'muted', text: 'undated' }),
         h('span', { class: 'pid', text: p.id })),
       p.authors && p.authors.length ? h('p', { class: 'detail-authors', text: p.authors.join(', ') }) : null,
       tagList(p.topics),
       h('div', { class: 'abstract' }, ...(p.abstract || 'No abstract.').split(/\n\s*\n/).map((t) => h('p', { text: t }))),
       h('dl', { class: 'facts' },
-        row('Link', p.url ? link(p.url, p.url) : null), row('DOI', doi), row('Journal', p.journal_ref), row('Comment', p.comment),
+        row('Link', url && link(url, url)), row('DOI', doi), row('Journal', p.journal_ref), row('Comment', p.comment),
         row('Sources', (p.sources || []).length ? h('ul', { class: 'sources' }, p.sources.map((s) => h('li', {},
           h('code', { text: `${s.file}:${s.line}` }), ' ', h('span', { class: 'muted', text: `(${s.format})` })))) : null))));
   }
@@ -467,9 +426,8 @@
     document.body.classList.remove('detail-open');
     state.paper = null;
     commit('replace');
-    const back = opener && opener.isConnected ? opener : null;
+    if (opener && opener.isConnected) opener.focus();
     opener = null;
-    if (back) back.focus();
   }
   ui.detailClose.addEventListener('click', closeDetail);
   ui.detail.addEventListener('click', (e) => {
@@ -506,39 +464,32 @@
 
   // ---- controls
   ui.q.addEventListener('input', () => {
-    state.q = ui.q.value;
-    state.page = 1;
+    Object.assign(state, { q: ui.q.value, page: 1 });
     clearTimeout(timer);
     timer = setTimeout(() => { commit('typing'); search(); }, 200);
   });
   ui.q.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' && ui.results.firstElementChild) { e.preventDefault(); ui.results.firstElementChild.focus(); }
   });
-  ui.form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    state.q = ui.q.value;
-    update('typing');
-  });
+  ui.searchForm.addEventListener('submit', (e) => { e.preventDefault(); state.q = ui.q.value; update('typing'); });
   ui.chips.addEventListener('click', (e) => {
     const c = e.target.closest('.chip');
     if (c) { state.topics = state.topics.filter((t) => t !== c.dataset.path); update(); }
     else if (e.target.closest('.datechip')) { state.since = state.until = ''; update(); }
     if (c || e.target.closest('.datechip')) ui.q.focus();
   });
-  const dateInput = (input, key) => input.addEventListener('change', () => {
-    if (input.value && !/^\d{4}-\d{2}-\d{2}$/.test(input.value)) return;
-    state[key] = input.value;
-    update();
-  });
-  dateInput(ui.since, 'since');
-  dateInput(ui.until, 'until');
+  for (const key of ['since', 'until']) {
+    ui[key].addEventListener('change', () => {
+      if (!ui[key].value || /^\d{4}-\d{2}-\d{2}$/.test(ui[key].value)) { state[key] = ui[key].value; update(); }
+    });
+  }
   ui.clearDates.addEventListener('click', () => { state.since = state.until = ''; update(); ui.since.focus(); });
   ui.recency.addEventListener('change', () => { state.recency = ui.recency.checked; update(); });
   ui.sort.addEventListener('change', () => { state.sort = ui.sort.value; update(); });
   const go = (delta) => {
     state.page = Math.max(1, state.page + delta);
     commit('push');
-    search().then(() => ui.results.scrollIntoView({ block: 'start', behavior: 'smooth' }));
+    search().then(() => window.scrollTo({ top: 0, behavior: 'smooth' }));
   };
   ui.prev.addEventListener('click', () => go(-1));
   ui.next.addEventListener('click', () => go(1));
@@ -554,16 +505,11 @@
   });
   window.addEventListener('popstate', () => {
     typingEntry = false;
-    readURL();
-    syncControls();
-    search();
+    readURL(); syncControls(); search();
     if (state.paper) openDetail(state.paper); else closeDetail();
   });
 
   // ---- start
-  readURL();
-  syncControls();
-  search();
-  if (state.paper) openDetail(state.paper);
-  if (!state.paper) ui.q.focus();
+  readURL(); syncControls(); search();
+  if (state.paper) openDetail(state.paper); else ui.q.focus();
 })();
