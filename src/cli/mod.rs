@@ -53,6 +53,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Serve the search page and JSON API on loopback
     Serve(serve::ServeArgs),
+    /// JSON-RPC 2.0 over stdin/stdout for editors (docs/stdio-protocol.md)
+    Stdio,
     /// Index size, paper count, date range and schema version
     Stats(show::StatsArgs),
 }
@@ -77,6 +79,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Facets(args) => facets::run(&open_for_reading(&cli.global)?, args),
         Command::Show(args) => show::run_show(&open_for_reading(&cli.global)?, args),
         Command::Serve(args) => serve::run(open_for_reading(&cli.global)?, args),
+        Command::Stdio => {
+            let engine = open_for_reading(&cli.global)?;
+            paperdex::server::stdio::run(
+                &engine,
+                std::io::stdin().lock(),
+                std::io::stdout().lock(),
+            )?;
+            Ok(())
+        }
         Command::Stats(args) => show::run_stats(&open_for_reading(&cli.global)?, args),
     }
 }

@@ -270,7 +270,7 @@ impl Source {
 
 /// Reads one line into `out` unless it is longer than `max` bytes, in which case it is
 /// consumed without being kept. Returns the bytes consumed and whether it was too long.
-fn read_line_capped(
+pub(crate) fn read_line_capped(
     r: &mut dyn BufRead,
     out: &mut Vec<u8>,
     max: usize,

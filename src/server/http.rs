@@ -215,6 +215,7 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
             "half_life" => req.half_life = Some(number(&key, &value)?),
             "as_of" => req.as_of = some(&value),
             "explain" => req.explain = matches!(value.as_str(), "1" | "true" | ""),
+            "facets" => req.facets = Some(!matches!(value.as_str(), "0" | "false")),
             _ => return Err(unknown(&key, &KEYS)),
         }
     }

@@ -2,3 +2,4 @@
 //! share the engine's request and response types.
 
 pub mod http;
+pub mod stdio;
