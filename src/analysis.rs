@@ -1,13 +1,12 @@
 //! The "paper" tokenizer: Unicode word boundaries (UAX #29) tuned so model names, versions
 //! and arXiv ids stay searchable, plus the analyzer chains registered in tantivy.
 
-use std::iter::Peekable;
-
+use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
     TokenStream, Tokenizer,
 };
-use unicode_segmentation::{UWordBoundIndices, UnicodeSegmentation};
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::schema::TokenizerConfig;
 
@@ -16,13 +15,21 @@ use crate::schema::TokenizerConfig;
 /// UAX #29 already keeps `Qwen2.5`, `3.1` and `2502.00511` whole and splits `GPT-4o` into
 /// `GPT` + `4o` (found by the phrase the query parser builds from the same split). The one
 /// addition: `MedS^3` is joined to `MedS3`, the form LaTeX stripping gives `MedS$^3$`.
+///
+/// Speed: text is cut at ASCII whitespace (always a word boundary); pure-ASCII pieces, the
+/// bulk of real abstracts, go through `ascii_words`, which applies the UAX #29 rules that can
+/// fire on ASCII (a property test checks it agrees with unicode-segmentation); other pieces
+/// go through unicode-segmentation.
 #[derive(Clone, Default)]
 pub struct PaperTokenizer {
     token: Token,
+    spans: Vec<(usize, usize)>,
 }
 
 pub struct PaperTokenStream<'a> {
-    segments: Peekable<UWordBoundIndices<'a>>,
+    text: &'a str,
+    spans: &'a [(usize, usize)],
+    next: usize,
     token: &'a mut Token,
 }
 
@@ -31,8 +38,12 @@ impl Tokenizer for PaperTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PaperTokenStream<'a> {
         self.token.reset();
+        self.spans.clear();
+        word_spans(text, &mut self.spans);
         PaperTokenStream {
-            segments: text.split_word_bound_indices().peekable(),
+            text,
+            spans: &self.spans,
+            next: 0,
             token: &mut self.token,
         }
     }
@@ -42,48 +53,103 @@ fn is_word(segment: &str) -> bool {
     segment.chars().any(char::is_alphanumeric)
 }
 
-impl PaperTokenStream<'_> {
-    /// Consumes `^word` right after the current token (no spaces) and returns its end.
-    fn join_superscript(&mut self, end: usize) -> Option<usize> {
-        let &(caret, seg) = self.segments.peek()?;
-        if seg != "^" || caret != end {
-            return None;
+/// Byte ranges of the words of `text`, in order.
+pub fn word_spans(text: &str, out: &mut Vec<(usize, usize)>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
         }
-        let mut ahead = self.segments.clone();
-        ahead.next();
-        let (start, word) = ahead.next()?;
-        // ASCII only, so the joined token is itself one UAX #29 word (stays idempotent).
-        let ascii_word = |w: &str| w.bytes().all(|b| b.is_ascii_alphanumeric());
-        let prev_ascii = self.token.text.bytes().all(|b| b.is_ascii_alphanumeric());
-        if start != caret + 1 || !prev_ascii || !ascii_word(word) {
-            return None;
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
         }
-        self.segments.next();
-        self.segments.next();
-        self.token.text.push_str(word);
-        Some(start + word.len())
+        let piece = &bytes[start..i];
+        if piece.is_ascii() {
+            ascii_words(piece, start, out);
+        } else {
+            for (s, seg) in text[start..i].split_word_bound_indices() {
+                if is_word(seg) {
+                    out.push((start + s, start + s + seg.len()));
+                }
+            }
+        }
+    }
+}
+
+/// UAX #29 on ASCII: letters, digits and `_` run together (WB9-WB13a/b); `:` joins letters
+/// (WB6/7, MidLetter), `,` and `;` join digits (WB11/12, MidNum), `.` and `'` join letters
+/// or digits on both sides (MidNumLet). Everything else breaks.
+fn ascii_words(piece: &[u8], base: usize, out: &mut Vec<(usize, usize)>) {
+    let wordish = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let joins = |prev: u8, mid: u8, next: u8| match mid {
+        b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
+        b',' | b';' => prev.is_ascii_digit() && next.is_ascii_digit(),
+        b'.' | b'\'' => {
+            (prev.is_ascii_alphabetic() && next.is_ascii_alphabetic())
+                || (prev.is_ascii_digit() && next.is_ascii_digit())
+        }
+        _ => false,
+    };
+    let n = piece.len();
+    let mut i = 0;
+    while i < n {
+        if !wordish(piece[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        loop {
+            if i < n && wordish(piece[i]) {
+                i += 1;
+            } else if i + 1 < n && joins(piece[i - 1], piece[i], piece[i + 1]) {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        if piece[start..i].iter().any(u8::is_ascii_alphanumeric) {
+            out.push((base + start, base + i));
+        }
     }
 }
 
 impl TokenStream for PaperTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        for (start, segment) in self.segments.by_ref() {
-            if !is_word(segment) {
-                continue;
+        let Some(&(start, mut end)) = self.spans.get(self.next) else {
+            return false;
+        };
+        self.next += 1;
+        let ascii_word = |w: &str| w.bytes().all(|b| b.is_ascii_alphanumeric());
+        // `MedS^3`: join ASCII words around a caret with no spaces (the result is itself one
+        // UAX #29 word, so tokenizing a token gives it back).
+        if ascii_word(&self.text[start..end]) {
+            while let Some(&(s, e)) = self.spans.get(self.next) {
+                if s != end + 1
+                    || self.text.as_bytes()[end] != b'^'
+                    || !ascii_word(&self.text[s..e])
+                {
+                    break;
+                }
+                end = e;
+                self.next += 1;
             }
-            self.token.text.clear();
-            self.token.text.push_str(segment);
-            let mut end = start + segment.len();
-            while let Some(new_end) = self.join_superscript(end) {
-                end = new_end;
-            }
-            singular_acronym(&mut self.token.text);
-            self.token.offset_from = start;
-            self.token.offset_to = end;
-            self.token.position = self.token.position.wrapping_add(1);
-            return true;
         }
-        false
+        self.token.text.clear();
+        if self.text[start..end].contains('^') {
+            self.token
+                .text
+                .extend(self.text[start..end].chars().filter(|&c| c != '^'));
+        } else {
+            self.token.text.push_str(&self.text[start..end]);
+        }
+        singular_acronym(&mut self.token.text);
+        self.token.offset_from = start;
+        self.token.offset_to = end;
+        self.token.position = self.token.position.wrapping_add(1);
+        true
     }
 
     fn token(&self) -> &Token {
@@ -104,20 +170,131 @@ fn singular_acronym(token: &mut String) {
     }
 }
 
+/// Snowball stemming with a per-analyzer cache: the vocabulary of abstracts is small next to
+/// their token count, so most tokens are stemmed once per segment instead of every time.
+#[derive(Clone, Copy)]
+pub struct CachedStemmer {
+    stemmer: frostem::Stemmer,
+}
+
+impl CachedStemmer {
+    pub fn new(language: Language) -> CachedStemmer {
+        CachedStemmer {
+            stemmer: frostem::Stemmer::new(algorithm(language)),
+        }
+    }
+}
+
+/// Entries kept before the cache starts over (bounds memory on huge vocabularies).
+const STEM_CACHE_ENTRIES: usize = 1 << 17;
+
+#[derive(Clone)]
+pub struct CachedStemmerFilter<T> {
+    stemmer: frostem::Stemmer,
+    cache: FxHashMap<Box<str>, Box<str>>,
+    inner: T,
+}
+
+impl TokenFilter for CachedStemmer {
+    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
+        CachedStemmerFilter {
+            stemmer: self.stemmer,
+            cache: FxHashMap::default(),
+            inner,
+        }
+    }
+}
+
+impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
+    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        CachedStemmerStream {
+            tail: self.inner.token_stream(text),
+            stemmer: self.stemmer,
+            cache: &mut self.cache,
+        }
+    }
+}
+
+pub struct CachedStemmerStream<'a, S> {
+    tail: S,
+    stemmer: frostem::Stemmer,
+    cache: &'a mut FxHashMap<Box<str>, Box<str>>,
+}
+
+impl<S: TokenStream> TokenStream for CachedStemmerStream<'_, S> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        if let Some(stem) = self.cache.get(token.text.as_str()) {
+            token.text.clear();
+            token.text.push_str(stem);
+            return true;
+        }
+        let stem: Box<str> = self.stemmer.stem(&token.text).into();
+        if self.cache.len() >= STEM_CACHE_ENTRIES {
+            self.cache.clear();
+        }
+        self.cache.insert(token.text.as_str().into(), stem.clone());
+        token.text.clear();
+        token.text.push_str(&stem);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+fn algorithm(language: Language) -> frostem::Algorithm {
+    use frostem::Algorithm as A;
+    use Language::*;
+    match language {
+        Arabic => A::Arabic,
+        Danish => A::Danish,
+        Dutch => A::Dutch,
+        English => A::English,
+        Finnish => A::Finnish,
+        French => A::French,
+        German => A::German,
+        Greek => A::Greek,
+        Hungarian => A::Hungarian,
+        Italian => A::Italian,
+        Norwegian => A::Norwegian,
+        Portuguese => A::Portuguese,
+        Romanian => A::Romanian,
+        Russian => A::Russian,
+        Spanish => A::Spanish,
+        Swedish => A::Swedish,
+        Tamil => A::Tamil,
+        Turkish => A::Turkish,
+    }
+}
+
 /// Builds the analyzer chain described by a `[tokenizers.NAME]` table.
 pub fn build_analyzer(config: &TokenizerConfig) -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(PaperTokenizer::default())
+    // Static chains (one per combination) rather than boxed filters: no virtual call per
+    // token per filter on the indexing hot path.
+    let base = TextAnalyzer::builder(PaperTokenizer::default())
         .filter(RemoveLongFilter::limit(config.max_token_length))
-        .filter(LowerCaser)
-        .dynamic();
-    let builder = if config.ascii_folding {
-        builder.filter_dynamic(AsciiFoldingFilter)
-    } else {
-        builder
-    };
-    match config.stemmer {
-        Some(language) => builder.filter_dynamic(Stemmer::new(language)).build(),
-        None => builder.build(),
+        .filter(LowerCaser);
+    match (config.ascii_folding, config.stemmer) {
+        (true, Some(lang)) => base
+            .filter(AsciiFoldingFilter)
+            .filter(CachedStemmer::new(lang))
+            .build(),
+        (true, None) => base.filter(AsciiFoldingFilter).build(),
+        (false, Some(lang)) => base.filter(CachedStemmer::new(lang)).build(),
+        (false, None) => base.build(),
     }
 }
 
@@ -221,6 +398,22 @@ mod tests {
     }
 
     #[test]
+    fn the_cached_stemmer_matches_tantivys_stemmer() {
+        let mut ours = paper();
+        let mut reference = TextAnalyzer::builder(PaperTokenizer::default())
+            .filter(RemoveLongFilter::limit(64))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(tantivy::tokenizer::Stemmer::new(Language::English))
+            .build();
+        let text = include_str!("../corpus-samples/000_49c743b0cf8a9bc6.txt");
+        // Twice: the second pass is served from the cache.
+        for _ in 0..2 {
+            assert_eq!(terms(&mut ours, text), terms(&mut reference, text));
+        }
+    }
+
+    #[test]
     fn names_analyzer_does_not_stem() {
         let mut names = build_analyzer(&TokenizerConfig {
             stemmer: None,
@@ -239,6 +432,33 @@ mod tests {
                 let source = &text[from..to];
                 prop_assert!(source.contains(tok.as_str()) || source.replace('^', "") == tok, "{source} -> {tok}");
             }
+        }
+
+        #[test]
+        fn the_ascii_path_agrees_with_unicode_segmentation(text in "[ -~\t\n]{0,200}") {
+            let mut fast = Vec::new();
+            word_spans(&text, &mut fast);
+            let reference: Vec<(usize, usize)> = text
+                .split_word_bound_indices()
+                .filter(|(_, seg)| is_word(seg))
+                .map(|(s, seg)| (s, s + seg.len()))
+                .collect();
+            prop_assert_eq!(fast, reference);
+        }
+
+        #[test]
+        fn mixed_text_agrees_with_unicode_segmentation(
+            words in proptest::collection::vec("[a-zA-Z0-9.,:'_-]{1,8}|[a-zé’ß0-9]{1,6}|[αβγ]{1,3}", 0..20)
+        ) {
+            let text = words.join(" ");
+            let mut fast = Vec::new();
+            word_spans(&text, &mut fast);
+            let reference: Vec<(usize, usize)> = text
+                .split_word_bound_indices()
+                .filter(|(_, seg)| is_word(seg))
+                .map(|(s, seg)| (s, s + seg.len()))
+                .collect();
+            prop_assert_eq!(fast, reference);
         }
 
         #[test]
