@@ -224,3 +224,23 @@ fn snapshot_records_keep_doi_journal_ref_and_comments() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
+
+#[test]
+fn gen_corpus_is_deterministic_and_indexes_as_arxiv_listings() {
+    let sb = Sandbox::new();
+    let run = |seed: &str| {
+        sb.cmd()
+            .args(["gen-corpus", "300", "--seed", seed])
+            .output()
+            .unwrap()
+    };
+    let (a, b, c) = (run("5"), run("5"), run("6"));
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    assert_ne!(a.stdout, c.stdout);
+    let path = sb.home.path().join("gen.jsonl");
+    std::fs::write(&path, &a.stdout).unwrap();
+    let report = sb.index_files(&[path]);
+    assert_eq!(report["added"].as_u64(), Some(300));
+    assert_eq!(report["skipped"].as_array().map(Vec::len), Some(0));
+}

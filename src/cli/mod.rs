@@ -1,6 +1,7 @@
 //! Command-line front door: clap definitions, index location, and dispatch to the engine.
 
 mod facets;
+mod gen;
 mod index;
 mod render;
 mod search;
@@ -55,6 +56,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// JSON-RPC 2.0 over stdin/stdout for editors (docs/stdio-protocol.md)
     Stdio,
+    /// Write N synthetic papers (arXiv-listing JSON lines) for scale benchmarks
+    GenCorpus(gen::GenArgs),
     /// Index size, paper count, date range and schema version
     Stats(show::StatsArgs),
 }
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
             Ok(())
         }
+        Command::GenCorpus(args) => gen::run(args),
         Command::Stats(args) => show::run_stats(&open_for_reading(&cli.global)?, args),
     }
 }
