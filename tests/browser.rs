@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,24 +44,7 @@ fn find_program(names: &[&str]) -> String {
 }
 
 fn serve(sb: &Sandbox) -> (Killed, String) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
-        .env("HOME", sb.home.path())
-        .env_remove("PAPERDEX_INDEX")
-        .args(["serve", "--addr", "127.0.0.1:0", "--index"])
-        .arg(sb.index_dir())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited");
-        if let Some(at) = line.find("at http://") {
-            break line[at + 3..].trim().trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in stderr.lines() {});
+    let (child, base) = common::spawn_server(sb);
     (Killed(child), base)
 }
 
@@ -73,6 +55,29 @@ fn api_total(base: &str, query: &str) -> u64 {
     let body: serde_json::Value =
         serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
     body["total"].as_u64().unwrap()
+}
+
+/// Waits until the "#count" line shows `expected` papers and the results are on the page.
+async fn wait_for_count(client: &fantoccini::Client, expected: u64, when: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = client
+            .find(Locator::Css("#count"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let hits = client.find_all(Locator::Css(".hit")).await.unwrap();
+        if count_of(&text) == Some(expected) && !hits.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "count `{text}` never became {expected} {when}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The leading number of the "N papers" line.
@@ -132,30 +137,7 @@ async fn the_search_page_searches_and_filters_in_a_real_browser() {
 
     // Results arrive as you type, and the count agrees with the API.
     let expected = api_total(&base, "q=attention");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = client
-            .find(Locator::Css("#count"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if count_of(&text) == Some(expected)
-            && !client
-                .find_all(Locator::Css(".hit"))
-                .await
-                .unwrap()
-                .is_empty()
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "count `{text}` never became {expected}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_count(&client, expected, "as you type").await;
     let first_title = client
         .find(Locator::Css(".hit .hit-title"))
         .await
@@ -178,24 +160,7 @@ async fn the_search_page_searches_and_filters_in_a_real_browser() {
         filtered < expected,
         "the facet must narrow the results ({filtered} vs {expected})"
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = client
-            .find(Locator::Css("#count"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if count_of(&text) == Some(filtered) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "count `{text}` never became {filtered} after the facet click"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_count(&client, filtered, "after the facet click").await;
     assert!(
         !client
             .find_all(Locator::Css(".chip"))

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::{sample, Sandbox};
@@ -18,28 +17,7 @@ struct Server {
 
 impl Server {
     fn start(sb: &Sandbox) -> Server {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
-            .env("HOME", sb.home.path())
-            .env_remove("PAPERDEX_INDEX")
-            .args(["serve", "--addr", "127.0.0.1:0", "--index"])
-            .arg(sb.index_dir())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "server exited before listening"
-            );
-            if let Some(at) = line.find("at http://") {
-                break line[at + 3..].trim().trim_end_matches('/').to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in stderr.lines() {});
+        let (child, base) = common::spawn_server(sb);
         Server { child, base }
     }
 

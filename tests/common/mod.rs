@@ -220,3 +220,33 @@ pub fn shape(value: &Value) -> Value {
         }
     }
 }
+
+/// Starts `paperdex serve` on a free loopback port over the sandbox's index; returns the child
+/// and its base URL (read from the "serving ... at http://ADDR/" line on stderr).
+pub fn spawn_server(sb: &Sandbox) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
+        .env("HOME", sb.home.path())
+        .env_remove("PAPERDEX_INDEX")
+        .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+        .arg(sb.index_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("paperdex serve starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("stderr is readable") > 0,
+            "server exited before listening"
+        );
+        if let Some(at) = line.find("at http://") {
+            break line[at + 3..].trim().trim_end_matches('/').to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    (child, base)
+}
