@@ -20,6 +20,9 @@ use tantivy::query::QueryParser;
 use tantivy::schema::{Schema, TextFieldIndexing, TextOptions, STORED, STRING};
 use tantivy::{doc, Index};
 
+/// Runs one query and fetches its top 10.
+type SearchFn = Box<dyn FnMut(&str)>;
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
@@ -61,7 +64,7 @@ fn main() {
         .collect();
     let input_bytes = std::io::copy(&mut open(listings), &mut std::io::sink()).unwrap();
     let started = Instant::now();
-    let (docs, mut search): (u64, Box<dyn FnMut(&str)>) = match engine.as_str() {
+    let (docs, mut search): (u64, SearchFn) = match engine.as_str() {
         "paperdex" => {
             let engine = Engine::open_or_create(dir, SchemaConfig::builtin()).unwrap();
             let report = engine
