@@ -305,23 +305,18 @@ impl Engine {
 
     pub fn stats(&self) -> Result<Stats> {
         let searcher = self.idx.reader.searcher();
-        let mut first = None::<i64>;
-        let mut last = None::<i64>;
-        for seg in searcher.segment_readers() {
-            if let Ok(col) = seg.fast_fields().i64("date_days") {
-                if col.values.num_vals() > 0 {
-                    first = Some(first.map_or(col.min_value(), |f| f.min(col.min_value())));
-                    last = Some(last.map_or(col.max_value(), |l| l.max(col.max_value())));
-                }
-            }
-        }
+        let range = self.idx.date_range(&searcher);
         Ok(Stats {
             index: self.idx.dir.display().to_string(),
             papers: searcher.num_docs(),
             bytes: dir_size(&self.idx.dir),
             segments: searcher.segment_readers().len(),
-            first_date: first.and_then(date_from_days).map(format_date),
-            last_date: last.and_then(date_from_days).map(format_date),
+            first_date: range
+                .and_then(|(first, _)| date_from_days(first))
+                .map(format_date),
+            last_date: range
+                .and_then(|(_, last)| date_from_days(last))
+                .map(format_date),
             schema_version: self.idx.config.version,
             schema_fingerprint: self.idx.config.fingerprint(),
         })

@@ -243,6 +243,19 @@ impl PaperIndex {
         Ok(found)
     }
 
+    /// Oldest and newest dates among indexed papers, as days since the epoch (from the fast
+    /// column's per-segment bounds, so O(segments)).
+    pub fn date_range(&self, searcher: &Searcher) -> Option<(i64, i64)> {
+        searcher
+            .segment_readers()
+            .iter()
+            .filter_map(|seg| {
+                let col = seg.fast_fields().i64("date_days").ok()?;
+                (col.values.num_vals() > 0).then(|| (col.min_value(), col.max_value()))
+            })
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    }
+
     /// Deletes papers by id; returns how many ids existed.
     pub fn delete(&self, writer: &IndexWriter, ids: &[String]) -> Result<usize> {
         let searcher = self.reader.searcher();

@@ -170,6 +170,11 @@ pub fn title_hash_id(title: &str) -> String {
     format!("t:{}", &hash.to_hex()[..16])
 }
 
+/// `YYYY-MM-DD`, the one date form of every front door.
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
 /// Serde for `Option<Date>` as `"YYYY-MM-DD"` or null.
 pub mod date_opt {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -180,7 +185,7 @@ pub mod date_opt {
 
     pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
         match date {
-            Some(d) => s.serialize_str(&d.format(FMT).map_err(serde::ser::Error::custom)?),
+            Some(d) => s.serialize_str(&super::format_date(*d)),
             None => s.serialize_none(),
         }
     }

@@ -124,9 +124,7 @@ pub fn parse_date(s: &str) -> Result<Date> {
         .map_err(|_| Error::InvalidRequest(format!("invalid date `{s}` (expected YYYY-MM-DD)")))
 }
 
-pub fn format_date(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
-}
+pub use crate::paper::format_date;
 
 /// Ranked documents (score absent when sorted by date), total matches, facet counts.
 type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<FacetCounts>);
@@ -156,14 +154,7 @@ impl PaperIndex {
 
     /// Newest date among indexed papers, as days since the epoch.
     pub fn newest_days(&self, searcher: &Searcher) -> Option<i64> {
-        searcher
-            .segment_readers()
-            .iter()
-            .filter_map(|seg| {
-                let col = seg.fast_fields().i64("date_days").ok()?;
-                (col.values.num_vals() > 0).then(|| col.max_value())
-            })
-            .max()
+        self.date_range(searcher).map(|(_, newest)| newest)
     }
 
     fn plan(&self, req: &SearchRequest, searcher: &Searcher) -> Result<Plan> {
