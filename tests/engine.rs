@@ -1,7 +1,11 @@
 //! Properties of the library API (`Engine`) over the bundled samples and small synthetic
 //! corpora: counts and dedup, upsert, ranking, filters vs facets, schema and lock errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{listing, sample, samples_dir, write_file as write};
 
 use paperdex::engine::FacetsRequest;
 use paperdex::ingest::read::Input;
@@ -18,12 +22,6 @@ const SEEDS: [&str; 5] = [
     "003_840db0f15c327b34.txt",
     "004_d8329b276105c370.txt",
 ];
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus-samples")
-        .join(name)
-}
 
 fn index_paths(dir: &Path, paths: &[PathBuf]) -> (Engine, paperdex::IndexReport) {
     let engine = Engine::open_or_create(dir, SchemaConfig::builtin()).unwrap();
@@ -42,21 +40,6 @@ fn req(q: &str) -> SearchRequest {
         q: q.to_string(),
         ..SearchRequest::default()
     }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// One arXiv-listing JSON line.
-fn listing(id: &str, title: &str, abstract_text: &str, date: &str, category: &str) -> String {
-    serde_json::json!({
-        "id": id, "title": title, "authors": ["A. Author"], "categories": [category],
-        "comment": null, "abstract": abstract_text, "first_listed": date
-    })
-    .to_string()
 }
 
 #[test]
@@ -125,7 +108,7 @@ fn an_updated_record_replaces_the_stored_paper() {
     let a = write(
         tmp.path(),
         "a.jsonl",
-        &listing(
+        listing(
             "2501.00001v1",
             "Sparse Routing",
             "Short.",
@@ -137,7 +120,7 @@ fn an_updated_record_replaces_the_stored_paper() {
     let b = write(
         tmp.path(),
         "b.jsonl",
-        &listing(
+        listing(
             "2501.00001v2",
             "Sparse Routing",
             "A much longer abstract about sparse routing.",
@@ -263,7 +246,7 @@ fn recency_reorders_equally_relevant_papers_and_leaves_undated_ones_unboosted() 
             "cs.IR",
         ),
     ];
-    let f = write(tmp.path(), "r.jsonl", &lines.join("\n"));
+    let f = write(tmp.path(), "r.jsonl", lines.join("\n"));
     let (engine, _) = index_paths(&tmp.path().join("idx"), &[f]);
     let search = |w: f32| {
         engine
@@ -311,7 +294,7 @@ fn recency_reorders_equally_relevant_papers_and_leaves_undated_ones_unboosted() 
 #[test]
 fn topic_filters_agree_with_topic_facet_counts() {
     let tmp = tempfile::tempdir().unwrap();
-    let (engine, _) = index_paths(tmp.path(), &[sample("")]);
+    let (engine, _) = index_paths(tmp.path(), &[samples_dir()]);
     let facets = engine.facets(&FacetsRequest::default()).unwrap();
     assert!(
         facets.topic.contains_key("/newsletter") && facets.topic.contains_key("/arxiv/cs/CL"),
@@ -333,7 +316,7 @@ fn topic_filters_agree_with_topic_facet_counts() {
 #[test]
 fn date_filters_agree_with_date_facet_counts() {
     let tmp = tempfile::tempdir().unwrap();
-    let (engine, _) = index_paths(tmp.path(), &[sample("")]);
+    let (engine, _) = index_paths(tmp.path(), &[samples_dir()]);
     let facets = engine.facets(&FacetsRequest::default()).unwrap();
     let months: Vec<_> = facets.date.iter().filter(|(k, _)| k.len() == 8).collect();
     assert!(months.len() >= 3, "{months:?}");
@@ -383,7 +366,7 @@ fn search_response_facets_count_only_matching_papers() {
 #[test]
 fn sort_by_date_is_newest_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let (engine, _) = index_paths(tmp.path(), &[sample("")]);
+    let (engine, _) = index_paths(tmp.path(), &[samples_dir()]);
     let r = engine
         .search(&SearchRequest {
             sort: SortOrder::Date,
@@ -492,7 +475,7 @@ fn strict_mode_fails_on_a_bad_record_and_keeps_the_committed_papers() {
     let good = write(
         tmp.path(),
         "good.jsonl",
-        &listing(
+        listing(
             "2501.00001",
             "Good",
             "Fine abstract.",
@@ -504,7 +487,7 @@ fn strict_mode_fails_on_a_bad_record_and_keeps_the_committed_papers() {
     let bad = write(
         tmp.path(),
         "bad.jsonl",
-        &format!(
+        format!(
             "{}\n{{not json\n",
             listing("2501.00002", "Other", "Another.", "2025-01-03", "cs.LG")
         ),

@@ -1,6 +1,8 @@
 //! Real corpora through the library: the listings slice (counts, repeated titles, month
 //! facets counted straight from the file), bad input of every kind, strict mode, batching.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,8 @@ use paperdex::ingest::read::Input;
 use paperdex::schema::SchemaConfig;
 use paperdex::search::SearchRequest;
 use paperdex::{Engine, IndexOptions};
+
+use common::{listing, write_file as write};
 
 fn slice() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/listings-slice.jsonl.gz")
@@ -29,18 +33,13 @@ fn engine(dir: &Path) -> Engine {
     Engine::open_or_create(dir, SchemaConfig::builtin()).unwrap()
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn listing(id: &str, title: &str, abstract_text: &str, date: &str) -> String {
-    serde_json::json!({
-        "id": id, "title": title, "authors": ["A. Author"], "categories": ["cs.CL"],
-        "comment": null, "abstract": abstract_text, "first_listed": date
-    })
-    .to_string()
+/// An index of the whole listings slice, with default options.
+fn slice_engine(dir: &Path) -> Engine {
+    let engine = engine(dir);
+    engine
+        .index(&[Input::Path(slice())], &IndexOptions::default())
+        .unwrap();
+    engine
 }
 
 #[test]
@@ -95,10 +94,7 @@ fn month_facets_match_a_count_made_directly_from_the_file() {
             .or_default() += 1;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let engine = engine(tmp.path());
-    engine
-        .index(&[Input::Path(slice())], &IndexOptions::default())
-        .unwrap();
+    let engine = slice_engine(tmp.path());
     let facets = engine.facets(&FacetsRequest::default()).unwrap();
     let months: BTreeMap<String, u64> = facets
         .date
@@ -116,10 +112,7 @@ fn month_facets_match_a_count_made_directly_from_the_file() {
 fn null_categories_and_class_codes_give_no_bogus_topics() {
     let records = slice_records();
     let tmp = tempfile::tempdir().unwrap();
-    let engine = engine(tmp.path());
-    engine
-        .index(&[Input::Path(slice())], &IndexOptions::default())
-        .unwrap();
+    let engine = slice_engine(tmp.path());
     let facets = engine.facets(&FacetsRequest::default()).unwrap();
     for path in facets.topic.keys() {
         assert!(path.starts_with("/arxiv"), "{path}");
@@ -149,10 +142,7 @@ fn null_categories_and_class_codes_give_no_bogus_topics() {
 #[test]
 fn recency_and_date_ranges_work_on_arxiv_dates() {
     let tmp = tempfile::tempdir().unwrap();
-    let engine = engine(tmp.path());
-    engine
-        .index(&[Input::Path(slice())], &IndexOptions::default())
-        .unwrap();
+    let engine = slice_engine(tmp.path());
     let r = engine
         .search(&SearchRequest {
             q: "language".into(),
@@ -179,13 +169,37 @@ fn every_kind_of_bad_record_is_reported_by_file_and_line_and_skipped() {
         data.extend_from_slice(line);
         data.push(b'\n');
     };
-    push(listing("2501.00001", "Good one", "A fine abstract.", "2025-01-02").as_bytes()); // 1
+    push(
+        listing(
+            "2501.00001",
+            "Good one",
+            "A fine abstract.",
+            "2025-01-02",
+            "cs.CL",
+        )
+        .as_bytes(),
+    ); // 1
     push(b"{\"id\": \"2501.00002\", \"title\": "); // 2 malformed JSON
-    push(listing("2501.00003", "", "Abstract without title.", "2025-01-02").as_bytes()); // 3
-    push(listing("2501.00004", "No abstract", "", "2025-01-02").as_bytes()); // 4
-    push(listing("2501.00005", "Bad date", "Abstract.", "2025-02-30").as_bytes()); // 5
+    push(
+        listing(
+            "2501.00003",
+            "",
+            "Abstract without title.",
+            "2025-01-02",
+            "cs.CL",
+        )
+        .as_bytes(),
+    ); // 3
+    push(listing("2501.00004", "No abstract", "", "2025-01-02", "cs.CL").as_bytes()); // 4
+    push(listing("2501.00005", "Bad date", "Abstract.", "2025-02-30", "cs.CL").as_bytes()); // 5
     push(b"{\"id\": \"2501.00006\", \"title\": \"Bad \xff\xfe bytes\"}"); // 6 invalid UTF-8
-    let huge = listing("2501.00007", "Huge", &"x".repeat(10 << 20), "2025-01-02"); // 7: 10 MB line
+    let huge = listing(
+        "2501.00007",
+        "Huge",
+        &"x".repeat(10 << 20),
+        "2025-01-02",
+        "cs.CL",
+    ); // 7: 10 MB line
     push(huge.as_bytes());
     push(
         listing(
@@ -193,6 +207,7 @@ fn every_kind_of_bad_record_is_reported_by_file_and_line_and_skipped() {
             "Good two",
             "Another fine abstract.",
             "2025-01-03",
+            "cs.CL",
         )
         .as_bytes(),
     ); // 8
@@ -233,14 +248,20 @@ fn strict_stops_at_the_first_bad_record_and_loses_nothing_committed() {
     let good = write(
         tmp.path(),
         "good.jsonl",
-        listing("2501.00001", "Good", "Fine.", "2025-01-02").as_bytes(),
+        listing("2501.00001", "Good", "Fine.", "2025-01-02", "cs.CL").as_bytes(),
     );
     engine
         .index(&[Input::Path(good)], &IndexOptions::default())
         .unwrap();
     let lines = [
-        listing("2501.00002", "Also good", "Fine too.", "2025-01-02"),
-        listing("2501.00003", "Bad date", "Abstract.", "2025-13-01"),
+        listing(
+            "2501.00002",
+            "Also good",
+            "Fine too.",
+            "2025-01-02",
+            "cs.CL",
+        ),
+        listing("2501.00003", "Bad date", "Abstract.", "2025-13-01", "cs.CL"),
     ];
     let bad = write(tmp.path(), "bad.jsonl", lines.join("\n").as_bytes());
     let strict = IndexOptions {
@@ -264,6 +285,7 @@ fn a_paper_repeated_across_batches_is_one_document() {
                 &format!("Paper {i}"),
                 "Text.",
                 "2025-01-02",
+                "cs.CL",
             )
         })
         .collect();
@@ -272,6 +294,7 @@ fn a_paper_repeated_across_batches_is_one_document() {
         "Paper 3",
         "A longer second version of the text.",
         "2025-01-09",
+        "cs.CL",
     ));
     let f = write(tmp.path(), "rep.jsonl", lines.join("\n").as_bytes());
     let engine = engine(&tmp.path().join("idx"));
@@ -302,7 +325,7 @@ fn a_paper_repeated_across_batches_is_one_document() {
 fn the_same_paper_from_three_formats_merges_into_one() {
     let tmp = tempfile::tempdir().unwrap();
     // 2502.00511 is an arxcompass card in seed 001; give it a listing and a snapshot record.
-    let listing_line = listing("2502.00511v2", "Bridging Internal Probability and Self-Consistency for Effective and Efficient LLM Reasoning", "Listing abstract.", "2025-02-03");
+    let listing_line = listing("2502.00511v2", "Bridging Internal Probability and Self-Consistency for Effective and Efficient LLM Reasoning", "Listing abstract.", "2025-02-03", "cs.CL");
     let snapshot_line = serde_json::json!({
         "id": "2502.00511", "submitter": "X", "authors": "Zhi Zhou, Yu-Feng Li",
         "title": "Bridging Internal Probability and Self-Consistency for Effective and Efficient LLM Reasoning",

@@ -224,9 +224,7 @@ fn a_10_mb_line_is_rejected_and_the_session_continues() {
 fn eof_and_shutdown_end_the_process_cleanly_with_nothing_else_on_stdout() {
     let sb = Sandbox::with_seeds();
     let out = sb
-        .cmd()
-        .args(["stdio", "--index"])
-        .arg(sb.index_dir())
+        .sub("stdio")
         .write_stdin(format!(
             "{}\n{}\n",
             req(1, "stats", json!({})),
@@ -242,9 +240,7 @@ fn eof_and_shutdown_end_the_process_cleanly_with_nothing_else_on_stdout() {
         .collect();
     assert_eq!(lines.len(), 2);
     let out = sb
-        .cmd()
-        .args(["stdio", "--index"])
-        .arg(sb.index_dir())
+        .sub("stdio")
         .write_stdin(format!(
             "{}\n{}\n",
             req(1, "shutdown", json!(null)),

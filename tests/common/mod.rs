@@ -250,3 +250,19 @@ pub fn spawn_server(sb: &Sandbox) -> (std::process::Child, String) {
     std::thread::spawn(move || for _ in stderr.lines() {});
     (child, base)
 }
+
+/// One arXiv-listing JSON line, as in `../shared/data/arxiv/listings-*.jsonl.gz`.
+pub fn listing(id: &str, title: &str, abstract_text: &str, date: &str, category: &str) -> String {
+    serde_json::json!({
+        "id": id, "title": title, "authors": ["A. Author"], "categories": [category],
+        "comment": null, "abstract": abstract_text, "first_listed": date
+    })
+    .to_string()
+}
+
+/// Writes `bytes` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("writable temp dir");
+    path
+}
