@@ -1,16 +1,17 @@
-//! Indexing throughput: the tokenizer alone and end-to-end indexing of a fixed corpus.
+//! Indexing throughput: the analyzer alone (on the titles and abstracts of 20,000 real
+//! listings, or the bundled samples without ../shared) and end-to-end indexing of a fixed
+//! corpus (the bundled samples, and the seeds plus 20,000 listings when ../shared is there).
 
 mod common;
 
+use std::path::PathBuf;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use paperdex::analysis::{build_analyzer, PaperTokenizer};
+use paperdex::analysis::{build_analyzer, reference_analyzer, PaperTokenizer};
 use paperdex::ingest::read::Input;
 use paperdex::schema::{SchemaConfig, TokenizerConfig};
 use paperdex::{Engine, IndexOptions};
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, TokenStream,
-    Tokenizer,
-};
+use tantivy::tokenizer::{TokenStream, Tokenizer};
 use unicode_segmentation::UnicodeSegmentation;
 
 fn corpus_text() -> String {
@@ -24,33 +25,30 @@ fn corpus_text() -> String {
 }
 
 fn tokenizer(c: &mut Criterion) {
-    let text = corpus_text();
+    let (name, text) = match common::listings_slice(SLICE) {
+        Some(path) => ("listings-20k", common::listings_text(&path)),
+        None => ("corpus-samples", corpus_text()),
+    };
     let mut analyzer = build_analyzer(&TokenizerConfig::default());
-    let mut group = c.benchmark_group("tokenizer");
+    let mut group = c.benchmark_group(format!("tokenizer/{name}"));
     group.throughput(Throughput::Bytes(text.len() as u64));
     // Baselines measured in the same run, so ratios are fair on a noisy machine.
-    group.bench_function("baseline_uax29_split/corpus-samples", |b| {
+    group.bench_function("baseline_uax29_split", |b| {
         b.iter(|| {
             text.split_word_bound_indices()
                 .filter(|(_, w)| w.chars().any(char::is_alphanumeric))
                 .count()
         })
     });
-    group.bench_function("baseline_boxed_chain_tantivy_stemmer/corpus-samples", |b| {
-        let mut baseline = TextAnalyzer::builder(PaperTokenizer::default())
-            .filter(RemoveLongFilter::limit(64))
-            .filter(LowerCaser)
-            .dynamic()
-            .filter_dynamic(AsciiFoldingFilter)
-            .filter_dynamic(Stemmer::new(Language::English))
-            .build();
+    group.bench_function("baseline_tantivy_filter_chain", |b| {
+        let mut baseline = reference_analyzer(&TokenizerConfig::default());
         b.iter(|| {
             let mut n = 0usize;
             baseline.token_stream(&text).process(&mut |_| n += 1);
             n
         })
     });
-    group.bench_function("baseline_tantivy_en_stem/corpus-samples", |b| {
+    group.bench_function("baseline_tantivy_en_stem", |b| {
         let mut en_stem = tantivy::tokenizer::TokenizerManager::default()
             .get("en_stem")
             .unwrap();
@@ -60,7 +58,7 @@ fn tokenizer(c: &mut Criterion) {
             n
         })
     });
-    group.bench_function("split_only/corpus-samples", |b| {
+    group.bench_function("split_only", |b| {
         let mut tokenizer = PaperTokenizer::default();
         b.iter(|| {
             let mut n = 0usize;
@@ -68,7 +66,7 @@ fn tokenizer(c: &mut Criterion) {
             n
         })
     });
-    group.bench_function("paper_analyzer/corpus-samples", |b| {
+    group.bench_function("paper_analyzer", |b| {
         b.iter(|| {
             let mut n = 0usize;
             analyzer.token_stream(&text).process(&mut |_| n += 1);
@@ -78,31 +76,55 @@ fn tokenizer(c: &mut Criterion) {
     group.finish();
 }
 
+/// Papers in the listings slice: the fixed corpus of the end-to-end bench.
+const SLICE: usize = 20_000;
+
 fn indexing(c: &mut Criterion) {
-    let bytes: u64 = std::fs::read_dir(common::samples_dir())
+    let samples: Vec<PathBuf> = std::fs::read_dir(common::samples_dir())
         .unwrap()
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .map(|m| m.len())
-        .sum();
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt" || e == "jsonl"))
+        .collect();
+    let seeds: Vec<PathBuf> = samples
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .cloned()
+        .collect();
+    let mut corpora = vec![("corpus-samples", samples)];
+    if let Some(slice) = common::listings_slice(SLICE) {
+        corpora.push(("seeds+listings-20k", [seeds, vec![slice]].concat()));
+    }
     let mut group = c.benchmark_group("indexing");
     group.sample_size(10);
-    group.throughput(Throughput::Bytes(bytes));
-    group.bench_function("corpus-samples", |b| {
-        b.iter_batched(
-            || tempfile::tempdir().unwrap(),
-            |dir| {
-                let engine = Engine::open_or_create(dir.path(), SchemaConfig::builtin()).unwrap();
-                engine
-                    .index(
-                        &[Input::Path(common::samples_dir())],
-                        &IndexOptions::default(),
-                    )
-                    .unwrap()
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, files) in corpora {
+        let bytes: u64 = files.iter().map(|p| p.metadata().unwrap().len()).sum();
+        let inputs: Vec<Input> = files.into_iter().map(Input::Path).collect();
+        let papers = {
+            let dir = tempfile::tempdir().unwrap();
+            let engine = Engine::open_or_create(dir.path(), SchemaConfig::builtin()).unwrap();
+            engine
+                .index(&inputs, &IndexOptions::default())
+                .unwrap()
+                .added
+        };
+        group.throughput(Throughput::Bytes(bytes));
+        group.bench_function(format!("{name}/bytes"), |b| run(b, &inputs));
+        group.throughput(Throughput::Elements(papers as u64));
+        group.bench_function(format!("{name}/papers"), |b| run(b, &inputs));
+    }
     group.finish();
+}
+
+/// One fresh index of `inputs`, committed.
+fn run(b: &mut criterion::Bencher, inputs: &[Input]) {
+    b.iter_batched(
+        || tempfile::tempdir().unwrap(),
+        |dir| {
+            let engine = Engine::open_or_create(dir.path(), SchemaConfig::builtin()).unwrap();
+            engine.index(inputs, &IndexOptions::default()).unwrap()
+        },
+        BatchSize::PerIteration,
+    )
 }
 
 criterion_group!(benches, tokenizer, indexing);

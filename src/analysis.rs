@@ -3,8 +3,8 @@
 
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
-    TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream,
+    Tokenizer,
 };
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -170,88 +170,159 @@ fn singular_acronym(token: &mut String) {
     }
 }
 
-/// Snowball stemming with a per-analyzer cache: the vocabulary of abstracts is small next to
-/// their token count, so most tokens are stemmed once per segment instead of every time.
-#[derive(Clone, Copy)]
-pub struct CachedStemmer {
-    stemmer: frostem::Stemmer,
-}
-
-impl CachedStemmer {
-    pub fn new(language: Language) -> CachedStemmer {
-        CachedStemmer {
-            stemmer: frostem::Stemmer::new(algorithm(language)),
-        }
-    }
-}
-
-/// Entries kept before the cache starts over (bounds memory on huge vocabularies).
-const STEM_CACHE_ENTRIES: usize = 1 << 17;
-
+/// The whole analyzer chain in one tokenizer: split (as `PaperTokenizer`), drop tokens of
+/// `max_token_length` bytes or more, lowercase, fold to ASCII, stem. It yields exactly the
+/// tokens of the equivalent tantivy filter chain (a test checks it) but, on the indexing hot
+/// path, ASCII tokens are lowercased while being copied once and stems come from a cache
+/// keyed by the inline token bytes, so a token costs one hash and one fixed-size compare.
 #[derive(Clone)]
-pub struct CachedStemmerFilter<T> {
-    stemmer: frostem::Stemmer,
-    cache: FxHashMap<Box<str>, Box<str>>,
-    inner: T,
+pub struct PaperAnalyzer {
+    split: PaperTokenizer,
+    max_len: usize,
+    /// Lowercasing and folding for tokens that are not plain ASCII (rare in abstracts).
+    fold: Option<TextAnalyzer>,
+    lower: TextAnalyzer,
+    stemmer: Option<frostem::Stemmer>,
+    cache: StemCache,
 }
 
-impl TokenFilter for CachedStemmer {
-    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
-
-    fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
-        CachedStemmerFilter {
-            stemmer: self.stemmer,
-            cache: FxHashMap::default(),
-            inner,
+impl PaperAnalyzer {
+    pub fn new(config: &TokenizerConfig) -> PaperAnalyzer {
+        let unicode = |fold: bool| {
+            let base = TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
+                .filter(LowerCaser);
+            if fold {
+                base.filter(AsciiFoldingFilter).build()
+            } else {
+                base.build()
+            }
+        };
+        PaperAnalyzer {
+            split: PaperTokenizer::default(),
+            max_len: config.max_token_length,
+            fold: config.ascii_folding.then(|| unicode(true)),
+            lower: unicode(false),
+            stemmer: config.stemmer.map(|l| frostem::Stemmer::new(algorithm(l))),
+            cache: StemCache::default(),
         }
     }
 }
 
-impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
-    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+pub struct PaperAnalyzerStream<'a> {
+    words: PaperTokenStream<'a>,
+    max_len: usize,
+    fold: Option<&'a mut TextAnalyzer>,
+    lower: &'a mut TextAnalyzer,
+    stemmer: Option<frostem::Stemmer>,
+    cache: &'a mut StemCache,
+}
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        CachedStemmerStream {
-            tail: self.inner.token_stream(text),
+impl Tokenizer for PaperAnalyzer {
+    type TokenStream<'a> = PaperAnalyzerStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PaperAnalyzerStream<'a> {
+        PaperAnalyzerStream {
+            words: self.split.token_stream(text),
+            max_len: self.max_len,
+            fold: self.fold.as_mut(),
+            lower: &mut self.lower,
             stemmer: self.stemmer,
             cache: &mut self.cache,
         }
     }
 }
 
-pub struct CachedStemmerStream<'a, S> {
-    tail: S,
-    stemmer: frostem::Stemmer,
-    cache: &'a mut FxHashMap<Box<str>, Box<str>>,
-}
-
-impl<S: TokenStream> TokenStream for CachedStemmerStream<'_, S> {
+impl TokenStream for PaperAnalyzerStream<'_> {
     fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        if let Some(stem) = self.cache.get(token.text.as_str()) {
-            token.text.clear();
-            token.text.push_str(stem);
+        loop {
+            if !self.words.advance() {
+                return false;
+            }
+            let token = &mut *self.words.token;
+            if token.text.len() >= self.max_len {
+                continue;
+            }
+            if token.text.is_ascii() {
+                token.text.make_ascii_lowercase();
+            } else {
+                let unicode = match self.fold.as_deref_mut() {
+                    Some(fold) => fold,
+                    None => &mut *self.lower,
+                };
+                let mut out = String::new();
+                unicode
+                    .token_stream(&token.text)
+                    .process(&mut |t: &Token| out.push_str(&t.text));
+                token.text = out;
+            }
+            if let Some(stemmer) = self.stemmer {
+                self.cache.stem(stemmer, &mut token.text);
+            }
             return true;
         }
-        let stem: Box<str> = self.stemmer.stem(&token.text).into();
-        if self.cache.len() >= STEM_CACHE_ENTRIES {
-            self.cache.clear();
-        }
-        self.cache.insert(token.text.as_str().into(), stem.clone());
-        token.text.clear();
-        token.text.push_str(&stem);
-        true
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        self.words.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        self.words.token
+    }
+}
+
+/// Longest token or stem kept inline in the cache; longer ones are stemmed every time.
+const INLINE: usize = 23;
+
+/// A short string stored inline: its bytes zero-padded, the length in the last byte.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Inline([u8; INLINE + 1]);
+
+impl Inline {
+    fn new(s: &str) -> Option<Inline> {
+        let mut bytes = [0u8; INLINE + 1];
+        bytes.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+        bytes[INLINE] = u8::try_from(s.len())
+            .ok()
+            .filter(|&n| n as usize <= INLINE)?;
+        Some(Inline(bytes))
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0[..self.0[INLINE] as usize]).expect("built from a str")
+    }
+}
+
+/// Word -> stem, per analyzer (so per indexing thread): the vocabulary of abstracts is small
+/// next to their token count, so most tokens are stemmed once per segment.
+#[derive(Clone, Default)]
+struct StemCache {
+    map: FxHashMap<Inline, Inline>,
+}
+
+/// Entries kept before the cache starts over (bounds memory on huge vocabularies).
+const STEM_CACHE_ENTRIES: usize = 1 << 17;
+
+impl StemCache {
+    fn stem(&mut self, stemmer: frostem::Stemmer, word: &mut String) {
+        let Some(key) = Inline::new(word) else {
+            let stem = stemmer.stem(word).into_owned();
+            *word = stem;
+            return;
+        };
+        if let Some(stem) = self.map.get(&key) {
+            word.clear();
+            word.push_str(stem.as_str());
+            return;
+        }
+        let stem = stemmer.stem(word).into_owned();
+        if let Some(value) = Inline::new(&stem) {
+            if self.map.len() >= STEM_CACHE_ENTRIES {
+                self.map.clear();
+            }
+            self.map.insert(key, value);
+        }
+        *word = stem;
     }
 }
 
@@ -282,20 +353,23 @@ fn algorithm(language: Language) -> frostem::Algorithm {
 
 /// Builds the analyzer chain described by a `[tokenizers.NAME]` table.
 pub fn build_analyzer(config: &TokenizerConfig) -> TextAnalyzer {
-    // Static chains (one per combination) rather than boxed filters: no virtual call per
-    // token per filter on the indexing hot path.
-    let base = TextAnalyzer::builder(PaperTokenizer::default())
+    TextAnalyzer::from(PaperAnalyzer::new(config))
+}
+
+/// The same chain assembled from tantivy's own filters: the reference `PaperAnalyzer` must
+/// match token for token (tests and the tokenizer bench use it).
+pub fn reference_analyzer(config: &TokenizerConfig) -> TextAnalyzer {
+    let mut b = TextAnalyzer::builder(PaperTokenizer::default())
         .filter(RemoveLongFilter::limit(config.max_token_length))
-        .filter(LowerCaser);
-    match (config.ascii_folding, config.stemmer) {
-        (true, Some(lang)) => base
-            .filter(AsciiFoldingFilter)
-            .filter(CachedStemmer::new(lang))
-            .build(),
-        (true, None) => base.filter(AsciiFoldingFilter).build(),
-        (false, Some(lang)) => base.filter(CachedStemmer::new(lang)).build(),
-        (false, None) => base.build(),
+        .filter(LowerCaser)
+        .dynamic();
+    if config.ascii_folding {
+        b = b.filter_dynamic(AsciiFoldingFilter);
     }
+    if let Some(lang) = config.stemmer {
+        b = b.filter_dynamic(tantivy::tokenizer::Stemmer::new(lang));
+    }
+    b.build()
 }
 
 /// Snowball languages accepted by `stemmer = "..."` in the schema file.
@@ -398,19 +472,21 @@ mod tests {
     }
 
     #[test]
-    fn the_cached_stemmer_matches_tantivys_stemmer() {
+    fn the_fused_analyzer_matches_tantivys_filter_chain() {
         let mut ours = paper();
-        let mut reference = TextAnalyzer::builder(PaperTokenizer::default())
-            .filter(RemoveLongFilter::limit(64))
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .filter(tantivy::tokenizer::Stemmer::new(Language::English))
-            .build();
+        let mut reference = reference_analyzer(&TokenizerConfig::default());
         let text = include_str!("../corpus-samples/000_49c743b0cf8a9bc6.txt");
         // Twice: the second pass is served from the cache.
         for _ in 0..2 {
             assert_eq!(terms(&mut ours, text), terms(&mut reference, text));
         }
+        let long = format!("{} ok", "a".repeat(64));
+        assert_eq!(terms(&mut ours, &long), ["ok"]);
+        let stems_long = "internationalizationsarefine intercontinentalization";
+        assert_eq!(
+            terms(&mut ours, stems_long),
+            terms(&mut reference, stems_long)
+        );
     }
 
     #[test]
@@ -458,6 +534,29 @@ mod tests {
             let mut fast = Vec::new();
             word_spans(&text, &mut fast);
             prop_assert_eq!(fast, uax29_spans(&text));
+        }
+
+        #[test]
+        fn the_fused_analyzer_matches_the_filter_chain_on_any_text(
+            text in "\\PC{0,200}|([a-zA-Z]{1,30}(ing|ed|s|ies|ation)? ){0,20}",
+            fold in any::<bool>(),
+            stem in any::<bool>(),
+        ) {
+            let config = TokenizerConfig {
+                ascii_folding: fold,
+                stemmer: stem.then_some(Language::English),
+                max_token_length: 16,
+            };
+            let mut ours = build_analyzer(&config);
+            let mut reference = reference_analyzer(&config);
+            let tokens = |a: &mut TextAnalyzer| {
+                let mut out = Vec::new();
+                a.token_stream(&text).process(&mut |t: &Token| {
+                    out.push((t.text.clone(), t.offset_from, t.offset_to, t.position))
+                });
+                out
+            };
+            prop_assert_eq!(tokens(&mut ours), tokens(&mut reference));
         }
 
         #[test]

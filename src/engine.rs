@@ -16,6 +16,7 @@ use crate::ingest::{self, Format, ParseOptions, Skip};
 use crate::paper::Paper;
 use crate::schema::SchemaConfig;
 use crate::search::{format_date, FacetCounts, SearchRequest, SearchResponse};
+use rustc_hash::FxHashSet;
 use tantivy::IndexWriter;
 
 /// Settings for one indexing run.
@@ -31,7 +32,7 @@ pub struct IndexOptions {
     /// Memory budget for the run in bytes: half for tantivy's indexing buffers, an eighth for
     /// the batch of input text being parsed (the parsed papers take about as much again).
     pub memory_budget: usize,
-    /// Commit after at most this many records of a line-based file.
+    /// Commit after at most this many papers written (an interrupted run keeps every commit).
     pub commit_every: usize,
 }
 
@@ -53,7 +54,7 @@ impl Default for IndexOptions {
             strict: false,
             progress: false,
             memory_budget: 512 << 20,
-            commit_every: 20_000,
+            commit_every: 250_000,
         }
     }
 }
@@ -175,6 +176,8 @@ impl Engine {
                 ..IndexReport::default()
             },
             seen: HashSet::new(),
+            pending: FxHashSet::default(),
+            since_commit: 0,
             opts,
         };
         let mut sources = Vec::with_capacity(files.len());
@@ -231,26 +234,11 @@ impl Engine {
             run.apply(&self.idx, papers)?;
             progress.update(run.report.bytes as u64, run.report.records);
         }
-        for (mut src, format) in streamed {
-            let done_before = run.report.bytes as u64;
-            let mut lines = 0;
-            while let Some(batch) = src.next_batch(opts.commit_every, opts.batch_bytes())? {
-                lines += batch.lines;
-                let parsed = parse_batch(&src.name, &batch, format, &opts.parse);
-                run.report.records += parsed.papers.len();
-                let mut skipped = batch.skipped;
-                skipped.extend(parsed.skipped);
-                skipped.sort_by_key(|s| s.line);
-                run.report.skipped.extend(skipped);
-                run.apply(&self.idx, parsed.papers)?;
-                progress.update(done_before + src.bytes_read(), run.report.records);
-            }
-            if lines == 0 {
-                run.report.skipped.push(empty_file(&src.name));
-            }
-            run.report.bytes += src.bytes_read() as usize;
+        if !streamed.is_empty() {
+            run.stream(&self.idx, streamed, &progress)?;
         }
         run.check_strict()?;
+        run.commit(&self.idx)?;
         progress.finish();
         drop(run.writer);
         let mut report = run.report;
@@ -329,7 +317,25 @@ struct Run<'a> {
     report: IndexReport,
     /// Ids written by this run, so a paper met again in a later batch counts as a duplicate.
     seen: HashSet<String>,
+    /// Hashes of the ids and title keys added since the last commit: the index cannot see
+    /// those papers yet, so meeting one again forces a commit before the lookup.
+    pending: FxHashSet<u64>,
+    since_commit: usize,
     opts: &'a IndexOptions,
+}
+
+/// What the reading thread hands to the indexing thread.
+enum Parsed {
+    Batch {
+        parsed: ingest::Parsed,
+        /// Bytes of all streamed inputs consumed so far, for progress.
+        done: u64,
+    },
+    FileEnd {
+        name: String,
+        lines: usize,
+        bytes: u64,
+    },
 }
 
 impl Run<'_> {
@@ -340,23 +346,115 @@ impl Run<'_> {
         }
     }
 
-    /// Dedups, upserts and commits one batch.
+    /// Streams line-based inputs: one thread reads and parses batch N+1 (itself in parallel)
+    /// while this one upserts batch N, so parsing overlaps tantivy's indexing threads.
+    fn stream(
+        &mut self,
+        idx: &PaperIndex,
+        inputs: Vec<(read::Source, Format)>,
+        progress: &Progress,
+    ) -> Result<()> {
+        let opts = self.opts;
+        let batch_lines = opts.commit_every.min(READ_BATCH_LINES);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Parsed>>(1);
+            scope.spawn(move || {
+                let mut done_before = 0;
+                for (mut src, format) in inputs {
+                    let mut lines = 0;
+                    loop {
+                        let msg = match src.next_batch(batch_lines, opts.batch_bytes()) {
+                            Ok(None) => break,
+                            Ok(Some(batch)) => {
+                                lines += batch.lines;
+                                let mut parsed =
+                                    parse_batch(&src.name, &batch, format, &opts.parse);
+                                parsed.skipped.extend(batch.skipped);
+                                parsed.skipped.sort_by_key(|s| s.line);
+                                Ok(Parsed::Batch {
+                                    parsed,
+                                    done: done_before + src.bytes_read(),
+                                })
+                            }
+                            Err(e) => Err(e),
+                        };
+                        let failed = msg.is_err();
+                        // A closed channel means the indexing side stopped: stop reading.
+                        if tx.send(msg).is_err() || failed {
+                            return;
+                        }
+                    }
+                    done_before += src.bytes_read();
+                    let end = Parsed::FileEnd {
+                        name: src.name.clone(),
+                        lines,
+                        bytes: src.bytes_read(),
+                    };
+                    if tx.send(Ok(end)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for msg in rx {
+                match msg? {
+                    Parsed::Batch { parsed, done } => {
+                        self.report.records += parsed.papers.len();
+                        self.report.skipped.extend(parsed.skipped);
+                        self.apply(idx, parsed.papers)?;
+                        progress.update(self.report.bytes as u64 + done, self.report.records);
+                    }
+                    Parsed::FileEnd { name, lines, bytes } => {
+                        if lines == 0 {
+                            self.report.skipped.push(empty_file(&name));
+                        }
+                        self.report.bytes += bytes as usize;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Dedups and upserts one batch; commits every `commit_every` records.
     fn apply(&mut self, idx: &PaperIndex, papers: Vec<Paper>) -> Result<()> {
         self.check_strict()?;
         let (papers, merged) = index::dedup(papers);
-        let counts = idx.upsert(&self.writer, papers, &mut self.seen)?;
+        let pending = &self.pending;
+        if papers
+            .iter()
+            .any(|p| index::lookup_keys(p).iter().any(|k| pending.contains(k)))
+        {
+            self.commit(idx)?;
+        }
+        let counts = idx.upsert(&self.writer, papers, &mut self.seen, &mut self.pending)?;
         let r = &mut self.report;
         r.duplicates_merged += merged + counts.merged;
         r.added += counts.added;
         r.updated += counts.updated;
         r.unchanged += counts.unchanged;
-        if counts.added + counts.updated + counts.merged > 0 {
+        let written = counts.added + counts.updated + counts.merged;
+        self.since_commit += written;
+        if self.since_commit >= self.opts.commit_every {
+            self.commit(idx)?;
+        }
+        Ok(())
+    }
+
+    /// Commits what was written since the last commit, if anything, and makes it searchable.
+    fn commit(&mut self, idx: &PaperIndex) -> Result<()> {
+        if self.since_commit > 0 {
             self.writer.commit()?;
             idx.reader.reload()?;
+            self.pending.clear();
+            self.since_commit = 0;
         }
         Ok(())
     }
 }
+
+/// Lines read and parsed at a time: large enough to keep both cores busy, small enough that
+/// reading the next batch overlaps indexing this one.
+const READ_BATCH_LINES: usize = 20_000;
 
 fn empty_file(name: &str) -> Skip {
     Skip {

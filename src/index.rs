@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
@@ -185,12 +186,14 @@ impl PaperIndex {
     /// an incoming paper that matches a stored one (same id, or same title where either has
     /// no native id) is merged into it and replaces it; an identical result is left alone.
     /// `seen` holds the ids this run already wrote: folding into one of them counts as a
-    /// duplicate merged rather than an update.
+    /// duplicate merged rather than an update. The `lookup_keys` of every paper written are
+    /// added to `pending` (the caller commits before looking any of them up again).
     pub fn upsert(
         &self,
         writer: &IndexWriter,
         papers: Vec<Paper>,
         seen: &mut HashSet<String>,
+        pending: &mut FxHashSet<u64>,
     ) -> Result<UpsertCounts> {
         let searcher = self.reader.searcher();
         let empty = searcher.num_docs() == 0;
@@ -228,19 +231,48 @@ impl PaperIndex {
                 }
             };
             writer.add_document(self.document(&merged))?;
+            pending.extend(lookup_keys(&merged));
             seen.insert(merged.id);
         }
         Ok(counts)
     }
 
     fn matches(&self, searcher: &Searcher, paper: &Paper) -> Result<Vec<Paper>> {
-        let mut found = self.find_exact(searcher, self.fields.id, &paper.id, 1)?;
-        for candidate in self.find_exact(searcher, self.fields.title_key, &paper.title_key(), 16)? {
-            if candidate.id != paper.id && paper.same_paper(&candidate) {
-                found.push(candidate);
+        let mut found = Vec::new();
+        if self.has_term(searcher, self.fields.id, &paper.id)? {
+            found = self.find_exact(searcher, self.fields.id, &paper.id, 1)?;
+        }
+        let key = paper.title_key();
+        if self.has_term(searcher, self.fields.title_key, &key)? {
+            for candidate in self.find_exact(searcher, self.fields.title_key, &key, 16)? {
+                if candidate.id != paper.id && paper.same_paper(&candidate) {
+                    found.push(candidate);
+                }
             }
         }
         Ok(found)
+    }
+
+    /// True when some segment's term dictionary holds `value` in `field` (deleted documents
+    /// included): an FST lookup, so the common "new paper" case skips running a query.
+    fn has_term(
+        &self,
+        searcher: &Searcher,
+        field: tantivy::schema::Field,
+        value: &str,
+    ) -> Result<bool> {
+        let term = Term::from_field_text(field, value);
+        for segment in searcher.segment_readers() {
+            let terms = segment.inverted_index(field)?;
+            if terms
+                .get_term_info(&term)
+                .map_err(|e| Error::io(&self.dir, e))?
+                .is_some()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Oldest and newest dates among indexed papers, as days since the epoch (from the fast
@@ -271,6 +303,13 @@ impl PaperIndex {
         }
         Ok(n)
     }
+}
+
+/// Hashes of the keys under which a stored paper is found again: its id and its title key.
+pub fn lookup_keys(paper: &Paper) -> [u64; 2] {
+    use std::hash::BuildHasher;
+    let h = rustc_hash::FxBuildHasher;
+    [h.hash_one(&paper.id), h.hash_one(paper.title_key())]
 }
 
 /// What an upsert did.

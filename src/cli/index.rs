@@ -41,9 +41,9 @@ pub struct IndexArgs {
     /// Memory budget for indexing in MB (tantivy's buffers plus the batch being parsed)
     #[arg(long, default_value_t = 512, value_name = "MB")]
     pub memory_budget: usize,
-    /// Commit after at most this many records of a JSON-lines file, so an interrupted run
-    /// keeps what it finished
-    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    /// Commit after at most this many papers written, so an interrupted run keeps what it
+    /// finished (fewer commits index faster: each one flushes segments that later merge)
+    #[arg(long, default_value_t = 250_000, value_name = "N")]
     pub commit_every: usize,
     /// Print the report as JSON
     #[arg(long)]
