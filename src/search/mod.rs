@@ -4,6 +4,7 @@
 pub mod facets;
 mod query;
 pub mod recency;
+mod top;
 
 use std::ops::Bound;
 use std::time::Instant;
@@ -15,7 +16,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Facet, IndexRecordOption, OwnedValue};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Order, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocAddress, Order, Searcher, Term};
 use time::Date;
 
 use crate::error::{Error, Result};
@@ -24,6 +25,7 @@ use crate::paper::Paper;
 pub use facets::FacetCounts;
 use facets::FacetsCollector;
 pub use recency::Recency;
+use top::BoostedTopDocs;
 
 /// Result order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,10 +272,10 @@ impl PaperIndex {
         let plan = self.plan(req, &searcher)?;
         let want_facets = req.facets.unwrap_or(true);
         let facets = want_facets.then_some(FacetsCollector);
-        // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
-        let top = TopDocs::with_limit(plan.limit.max(1)).and_offset(plan.offset);
-        let (ranked, total, facet_counts): Collected = match (req.sort, plan.recency) {
-            (SortOrder::Date, _) => {
+        let (ranked, total, facet_counts): Collected = match req.sort {
+            SortOrder::Date => {
+                // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
+                let top = TopDocs::with_limit(plan.limit.max(1)).and_offset(plan.offset);
                 let (docs, total, f) = searcher.search(
                     &plan.query,
                     &(
@@ -284,28 +286,23 @@ impl PaperIndex {
                 )?;
                 (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, f)
             }
-            (SortOrder::Relevance, None) => {
-                let (docs, total, f) =
-                    searcher.search(&plan.query, &(top.order_by_score(), Count, facets))?;
-                (
-                    docs.into_iter().map(|(s, a)| (Some(s), a)).collect(),
-                    total,
-                    f,
-                )
-            }
-            (SortOrder::Relevance, Some(recency)) => {
-                let boosted = top.tweak_score(move |seg: &SegmentReader| {
-                    let dates = seg.fast_fields().i64("date_days").ok();
-                    move |doc, score: Score| {
-                        score * recency.boost(dates.as_ref().and_then(|c| c.first(doc)))
-                    }
-                });
-                let (docs, total, f) = searcher.search(&plan.query, &(boosted, Count, facets))?;
-                (
-                    docs.into_iter().map(|(s, a)| (Some(s), a)).collect(),
-                    total,
-                    f,
-                )
+            SortOrder::Relevance => {
+                let top = BoostedTopDocs {
+                    limit: plan.limit,
+                    offset: plan.offset,
+                    recency: plan.recency,
+                };
+                let (docs, total, f) = if want_facets {
+                    // Facets visit every match anyway: one pass, no pruning.
+                    searcher.search(&plan.query, &(top, Count, facets))?
+                } else {
+                    // Alone, the top-k collector prunes with Block-WAND; counting separately
+                    // skips scoring (and is a doc-frequency lookup for a single term).
+                    let docs = searcher.search(&plan.query, &top)?;
+                    (docs, plan.query.count(&searcher)?, None)
+                };
+                let docs = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                (docs, total, f)
             }
         };
         let ranked = if plan.limit == 0 { Vec::new() } else { ranked };

@@ -1,0 +1,174 @@
+//! Top-k by BM25 × recency boost that keeps tantivy's Block-WAND pruning.
+//!
+//! The boost lies in [1, 1 + W], so a document whose BM25 score is at most
+//! `kth_boosted / (1 + W)` cannot enter the top k whatever its date. Handing that bound to
+//! `Weight::for_each_pruning` as the threshold lets Block-WAND skip whole blocks exactly as
+//! it does for plain BM25, and the result is exactly the brute-force ranking (tested in
+//! tests/engine.rs against boosting every match).
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::Weight;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::Recency;
+
+/// Collects the best `offset + limit` documents by boosted score and returns the `limit`
+/// after `offset`, best first (ties: lower address first, as tantivy's `TopDocs`).
+pub struct BoostedTopDocs {
+    pub limit: usize,
+    pub offset: usize,
+    /// None ranks by BM25 alone.
+    pub recency: Option<Recency>,
+}
+
+impl BoostedTopDocs {
+    fn k(&self) -> usize {
+        (self.limit + self.offset).max(1)
+    }
+
+    /// The BM25 score a document must exceed to possibly beat `kth` once boosted; a little
+    /// under the exact bound so f32 rounding of the boost can never drop a true hit.
+    fn bm25_threshold(&self, kth: Score) -> Score {
+        let max_boost = 1.0 + self.recency.map_or(0.0, |r| r.weight);
+        kth / max_boost * (1.0 - 8.0 * f32::EPSILON)
+    }
+}
+
+struct Entry {
+    score: Score,
+    doc: DocId,
+}
+
+impl Ord for Entry {
+    /// Greater = better: higher score, then lower doc.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| other.doc.cmp(&self.doc))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
+
+pub struct BoostedSegment {
+    k: usize,
+    /// Min-heap of the best `k` so far: its top is the k-th best.
+    heap: BinaryHeap<Reverse<Entry>>,
+    dates: Option<Column<i64>>,
+    recency: Option<Recency>,
+    segment: SegmentOrdinal,
+}
+
+impl BoostedSegment {
+    #[inline]
+    fn boosted(&self, doc: DocId, bm25: Score) -> Score {
+        match self.recency {
+            None => bm25,
+            Some(r) => bm25 * r.boost(self.dates.as_ref().and_then(|c| c.first(doc))),
+        }
+    }
+
+    /// Offers a document; returns the k-th best score once k documents are held.
+    #[inline]
+    fn push(&mut self, doc: DocId, bm25: Score) -> Option<Score> {
+        let entry = Entry {
+            score: self.boosted(doc, bm25),
+            doc,
+        };
+        if self.heap.len() < self.k {
+            self.heap.push(Reverse(entry));
+        } else if let Some(mut worst) = self.heap.peek_mut() {
+            // Documents arrive in increasing order, so an equal score never displaces.
+            if entry.score > worst.0.score {
+                *worst = Reverse(entry);
+            }
+        }
+        (self.heap.len() == self.k).then(|| self.heap.peek().map_or(Score::MIN, |e| e.0.score))
+    }
+}
+
+impl SegmentCollector for BoostedSegment {
+    type Fruit = Vec<(Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.push(doc, score);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let segment = self.segment;
+        self.heap
+            .into_iter()
+            .map(|Reverse(e)| (e.score, DocAddress::new(segment, e.doc)))
+            .collect()
+    }
+}
+
+impl Collector for BoostedTopDocs {
+    type Fruit = Vec<(Score, DocAddress)>;
+    type Child = BoostedSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<BoostedSegment> {
+        let dates = match self.recency {
+            Some(_) => reader.fast_fields().i64("date_days").ok(),
+            None => None,
+        };
+        Ok(BoostedSegment {
+            k: self.k(),
+            heap: BinaryHeap::with_capacity(self.k()),
+            dates,
+            recency: self.recency,
+            segment,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(all.into_iter().skip(self.offset).take(self.limit).collect())
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut seg = self.for_segment(segment, reader)?;
+        let alive = reader.alive_bitset();
+        let mut threshold = Score::MIN;
+        weight.for_each_pruning(Score::MIN, reader, &mut |doc, bm25| {
+            if alive.is_some_and(|a| a.is_deleted(doc)) {
+                return threshold;
+            }
+            if let Some(kth) = seg.push(doc, bm25) {
+                threshold = self.bm25_threshold(kth);
+            }
+            threshold
+        })?;
+        Ok(seg.harvest())
+    }
+}
