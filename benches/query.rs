@@ -1,5 +1,8 @@
-//! Query latency over the bundled samples (and the real listings when ../shared is present):
-//! one term, two terms, phrase, filtered with facets, with recency on and off.
+//! Query latency, in process, through `Engine::search` (top 10 with snippets and stored
+//! papers): one term, two terms OR and AND, phrase, topic filter with facet counts, date
+//! range, each with recency on and off. Indexes: the bundled samples; 10k and 100k real
+//! listings when ../shared is present; and any JSON-lines corpus named by
+//! $PAPERDEX_BENCH_CORPUS (e.g. 1M papers from `paperdex gen-corpus`, outside CI).
 
 mod common;
 
@@ -17,14 +20,24 @@ fn build(inputs: Vec<Input>) -> (tempfile::TempDir, Engine) {
 }
 
 fn queries(c: &mut Criterion) {
-    let mut corpora = vec![("samples", vec![Input::Path(common::samples_dir())])];
-    if let Some(listings) = common::listings() {
-        corpora.push(("listings-115k", vec![Input::Path(listings)]));
+    let mut corpora = vec![(
+        "samples".to_string(),
+        vec![Input::Path(common::samples_dir())],
+    )];
+    for n in [10_000, 100_000] {
+        if let Some(slice) = common::listings_slice(n) {
+            corpora.push((format!("listings-{}k", n / 1000), vec![Input::Path(slice)]));
+        }
+    }
+    if let Some(path) = std::env::var_os("PAPERDEX_BENCH_CORPUS") {
+        let path = std::path::PathBuf::from(path);
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        corpora.push((name, vec![Input::Path(path)]));
     }
     for (name, inputs) in corpora {
         let (_dir, engine) = build(inputs);
         let mut group = c.benchmark_group(format!("query/{name}"));
-        let cases: [(&str, SearchRequest); 5] = [
+        let cases: [(&str, SearchRequest); 6] = [
             (
                 "one-term",
                 SearchRequest {
@@ -59,6 +72,15 @@ fn queries(c: &mut Criterion) {
                     q: "reasoning".into(),
                     topic: vec!["/arxiv/cs".into()],
                     since: Some("2025-01-01".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "date-range",
+                SearchRequest {
+                    q: "neural network".into(),
+                    since: Some("2025-03-01".into()),
+                    until: Some("2025-06-30".into()),
                     ..Default::default()
                 },
             ),

@@ -182,7 +182,7 @@ pub struct PaperAnalyzer {
     /// Lowercasing and folding for tokens that are not plain ASCII (rare in abstracts).
     fold: Option<TextAnalyzer>,
     lower: TextAnalyzer,
-    stemmer: Option<frostem::Stemmer>,
+    stemmer: Option<(Language, frostem::Stemmer)>,
     cache: StemCache,
 }
 
@@ -202,7 +202,9 @@ impl PaperAnalyzer {
             max_len: config.max_token_length,
             fold: config.ascii_folding.then(|| unicode(true)),
             lower: unicode(false),
-            stemmer: config.stemmer.map(|l| frostem::Stemmer::new(algorithm(l))),
+            stemmer: config
+                .stemmer
+                .map(|l| (l, frostem::Stemmer::new(algorithm(l)))),
             cache: StemCache::default(),
         }
     }
@@ -213,7 +215,7 @@ pub struct PaperAnalyzerStream<'a> {
     max_len: usize,
     fold: Option<&'a mut TextAnalyzer>,
     lower: &'a mut TextAnalyzer,
-    stemmer: Option<frostem::Stemmer>,
+    stemmer: Option<(Language, frostem::Stemmer)>,
     cache: &'a mut StemCache,
 }
 
@@ -293,18 +295,25 @@ impl Inline {
     }
 }
 
-/// Word -> stem, per analyzer (so per indexing thread): the vocabulary of abstracts is small
-/// next to their token count, so most tokens are stemmed once per segment.
+/// Word -> stem, per analyzer (so per indexing thread, lock-free): the vocabulary of
+/// abstracts is small next to their token count, so most tokens are stemmed once per
+/// segment. Misses fall back to one process-wide map, because tantivy clones a fresh
+/// analyzer for every query and every snippet: without it each search would stem every
+/// word of every abstract it highlights.
 #[derive(Clone, Default)]
 struct StemCache {
     map: FxHashMap<Inline, Inline>,
 }
 
-/// Entries kept before the cache starts over (bounds memory on huge vocabularies).
+/// Entries kept before a cache starts over (bounds memory on huge vocabularies).
 const STEM_CACHE_ENTRIES: usize = 1 << 17;
 
+type SharedStems = std::sync::RwLock<FxHashMap<(Language, Inline), Inline>>;
+
+static SHARED_STEMS: std::sync::LazyLock<SharedStems> = std::sync::LazyLock::new(Default::default);
+
 impl StemCache {
-    fn stem(&mut self, stemmer: frostem::Stemmer, word: &mut String) {
+    fn stem(&mut self, (language, stemmer): (Language, frostem::Stemmer), word: &mut String) {
         let Some(key) = Inline::new(word) else {
             let stem = stemmer.stem(word).into_owned();
             *word = stem;
@@ -315,14 +324,33 @@ impl StemCache {
             word.push_str(stem.as_str());
             return;
         }
-        let stem = stemmer.stem(word).into_owned();
-        if let Some(value) = Inline::new(&stem) {
-            if self.map.len() >= STEM_CACHE_ENTRIES {
-                self.map.clear();
+        let shared = SHARED_STEMS
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(language, key)).copied());
+        let value = match shared {
+            Some(value) => value,
+            None => {
+                let stem = stemmer.stem(word).into_owned();
+                let Some(value) = Inline::new(&stem) else {
+                    *word = stem;
+                    return;
+                };
+                if let Ok(mut m) = SHARED_STEMS.write() {
+                    if m.len() >= STEM_CACHE_ENTRIES * 2 {
+                        m.clear();
+                    }
+                    m.insert((language, key), value);
+                }
+                value
             }
-            self.map.insert(key, value);
+        };
+        if self.map.len() >= STEM_CACHE_ENTRIES {
+            self.map.clear();
         }
-        *word = stem;
+        self.map.insert(key, value);
+        word.clear();
+        word.push_str(value.as_str());
     }
 }
 
