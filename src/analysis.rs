@@ -116,29 +116,45 @@ fn ascii_words(piece: &[u8], base: usize, out: &mut Vec<(usize, usize)>) {
     }
 }
 
-impl TokenStream for PaperTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        let Some(&(start, mut end)) = self.spans.get(self.next) else {
-            return false;
-        };
+impl PaperTokenStream<'_> {
+    /// The next word's byte range, `MedS^3`-style caret joins applied, and whether it was
+    /// joined; moves the position and offsets but leaves the token text alone.
+    fn next_span(&mut self) -> Option<(usize, usize, bool)> {
+        let &(start, mut end) = self.spans.get(self.next)?;
         self.next += 1;
-        let ascii_word = |w: &str| w.bytes().all(|b| b.is_ascii_alphanumeric());
+        let bytes = self.text.as_bytes();
+        let ascii_word = |s: usize, e: usize| bytes[s..e].iter().all(u8::is_ascii_alphanumeric);
         // `MedS^3`: join ASCII words around a caret with no spaces (the result is itself one
         // UAX #29 word, so tokenizing a token gives it back).
-        if ascii_word(&self.text[start..end]) {
-            while let Some(&(s, e)) = self.spans.get(self.next) {
-                if s != end + 1
-                    || self.text.as_bytes()[end] != b'^'
-                    || !ascii_word(&self.text[s..e])
-                {
-                    break;
-                }
-                end = e;
-                self.next += 1;
+        let mut joined = false;
+        let mut first_is_ascii_word = None;
+        while let Some(&(s, e)) = self.spans.get(self.next) {
+            if s != end + 1
+                || bytes[end] != b'^'
+                || !ascii_word(s, e)
+                || !*first_is_ascii_word.get_or_insert_with(|| ascii_word(start, end))
+            {
+                break;
             }
+            end = e;
+            joined = true;
+            self.next += 1;
         }
+        self.token.offset_from = start;
+        self.token.offset_to = end;
+        self.token.position = self.token.position.wrapping_add(1);
+        Some((start, end, joined))
+    }
+}
+
+impl TokenStream for PaperTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let Some((start, end, joined)) = self.next_span() else {
+            return false;
+        };
         self.token.text.clear();
-        if self.text[start..end].contains('^') {
+        // A caret also survives inside non-ASCII words (`^` + a combining mark).
+        if joined || self.text[start..end].contains('^') {
             self.token
                 .text
                 .extend(self.text[start..end].chars().filter(|&c| c != '^'));
@@ -146,9 +162,6 @@ impl TokenStream for PaperTokenStream<'_> {
             self.token.text.push_str(&self.text[start..end]);
         }
         singular_acronym(&mut self.token.text);
-        self.token.offset_from = start;
-        self.token.offset_to = end;
-        self.token.position = self.token.position.wrapping_add(1);
         true
     }
 
@@ -164,10 +177,13 @@ impl TokenStream for PaperTokenStream<'_> {
 /// `LLMs` -> `LLM`, `MoEs` -> `MoE`: Snowball keeps the `s` of a vowel-less word, so acronym
 /// plurals would never meet their singular. Runs before lowercasing, while case still shows it.
 fn singular_acronym(token: &mut String) {
-    let b = token.as_bytes();
-    if b.len() >= 3 && b[b.len() - 1] == b's' && b[b.len() - 2].is_ascii_uppercase() {
+    if is_acronym_plural(token.as_bytes()) {
         token.pop();
     }
+}
+
+fn is_acronym_plural(b: &[u8]) -> bool {
+    b.len() >= 3 && b[b.len() - 1] == b's' && b[b.len() - 2].is_ascii_uppercase()
 }
 
 /// The whole analyzer chain in one tokenizer: split (as `PaperTokenizer`), drop tokens of
@@ -237,10 +253,43 @@ impl Tokenizer for PaperAnalyzer {
 impl TokenStream for PaperAnalyzerStream<'_> {
     fn advance(&mut self) -> bool {
         loop {
-            if !self.words.advance() {
+            let Some((start, end, joined)) = self.words.next_span() else {
                 return false;
+            };
+            let word = &self.words.text.as_bytes()[start..end];
+            if !joined && word.len() <= INLINE && word.is_ascii() {
+                // Fast path: the lowercased word goes straight into the cache key.
+                let n = word.len();
+                let len = if is_acronym_plural(word) { n - 1 } else { n };
+                if len >= self.max_len {
+                    continue;
+                }
+                let mut key = [0u8; INLINE + 1];
+                for (k, b) in key.iter_mut().zip(&word[..len]) {
+                    *k = b.to_ascii_lowercase();
+                }
+                key[INLINE] = len as u8;
+                let key = Inline(key);
+                let text = &mut self.words.token.text;
+                match self.stemmer {
+                    Some(stemmer) => self.cache.stem_inline(stemmer, key, text),
+                    None => {
+                        text.clear();
+                        text.push_str(key.as_str());
+                    }
+                }
+                return true;
             }
             let token = &mut *self.words.token;
+            token.text.clear();
+            if joined || self.words.text[start..end].contains('^') {
+                token
+                    .text
+                    .extend(self.words.text[start..end].chars().filter(|&c| c != '^'));
+            } else {
+                token.text.push_str(&self.words.text[start..end]);
+            }
+            singular_acronym(&mut token.text);
             if token.text.len() >= self.max_len {
                 continue;
             }
@@ -313,15 +362,24 @@ type SharedStems = std::sync::RwLock<FxHashMap<(Language, Inline), Inline>>;
 static SHARED_STEMS: std::sync::LazyLock<SharedStems> = std::sync::LazyLock::new(Default::default);
 
 impl StemCache {
-    fn stem(&mut self, (language, stemmer): (Language, frostem::Stemmer), word: &mut String) {
-        let Some(key) = Inline::new(word) else {
-            let stem = stemmer.stem(word).into_owned();
-            *word = stem;
-            return;
-        };
+    /// Stems `word` in place.
+    fn stem(&mut self, stemmer: (Language, frostem::Stemmer), word: &mut String) {
+        match Inline::new(word) {
+            Some(key) => self.stem_inline(stemmer, key, word),
+            None => *word = stemmer.1.stem(word).into_owned(),
+        }
+    }
+
+    /// Writes the stem of the word `key` into `out`.
+    fn stem_inline(
+        &mut self,
+        (language, stemmer): (Language, frostem::Stemmer),
+        key: Inline,
+        out: &mut String,
+    ) {
+        out.clear();
         if let Some(stem) = self.map.get(&key) {
-            word.clear();
-            word.push_str(stem.as_str());
+            out.push_str(stem.as_str());
             return;
         }
         let shared = SHARED_STEMS
@@ -331,9 +389,9 @@ impl StemCache {
         let value = match shared {
             Some(value) => value,
             None => {
-                let stem = stemmer.stem(word).into_owned();
+                let stem = stemmer.stem(key.as_str());
                 let Some(value) = Inline::new(&stem) else {
-                    *word = stem;
+                    out.push_str(&stem);
                     return;
                 };
                 if let Ok(mut m) = SHARED_STEMS.write() {
@@ -349,8 +407,7 @@ impl StemCache {
             self.map.clear();
         }
         self.map.insert(key, value);
-        word.clear();
-        word.push_str(value.as_str());
+        out.push_str(value.as_str());
     }
 }
 
@@ -566,7 +623,7 @@ mod tests {
 
         #[test]
         fn the_fused_analyzer_matches_the_filter_chain_on_any_text(
-            text in "\\PC{0,200}|([a-zA-Z]{1,30}(ing|ed|s|ies|ation)? ){0,20}",
+            text in "\\PC{0,200}|([a-zA-Z]{1,30}(ing|ed|s|ies|ation)? ){0,20}|([A-Za-z0-9]{1,5}[\\^ ,.-]?){0,40}|([A-Z]{1,4}[a-z]?s? ){0,20}",
             fold in any::<bool>(),
             stem in any::<bool>(),
         ) {
