@@ -72,16 +72,40 @@ pub struct BoostedSegment {
     heap: BinaryHeap<Reverse<Entry>>,
     dates: Option<Column<i64>>,
     recency: Option<Recency>,
+    /// Boost per day from the segment's oldest date, built once more documents were scored
+    /// than the segment spans days: then a lookup replaces a `powf` per document.
+    boosts: Vec<Score>,
+    oldest: i64,
+    span: Option<usize>,
+    scored: usize,
     segment: SegmentOrdinal,
 }
 
+/// Widest date span, in days, that gets a boost table (longer spans compute each boost).
+const MAX_TABLE_DAYS: i64 = 1 << 16;
+
 impl BoostedSegment {
     #[inline]
-    fn boosted(&self, doc: DocId, bm25: Score) -> Score {
-        match self.recency {
-            None => bm25,
-            Some(r) => bm25 * r.boost(self.dates.as_ref().and_then(|c| c.first(doc))),
+    fn boosted(&mut self, doc: DocId, bm25: Score) -> Score {
+        let Some(r) = self.recency else {
+            return bm25;
+        };
+        self.scored += 1;
+        if self.span.is_some_and(|days| self.scored == days) {
+            let oldest = self.oldest;
+            self.boosts = (0..self.scored as i64)
+                .map(|d| r.boost(Some(oldest + d)))
+                .collect();
         }
+        let date = self.dates.as_ref().and_then(|c| c.first(doc));
+        let boost = match date {
+            Some(d) => match self.boosts.get((d - self.oldest) as usize) {
+                Some(&b) => b,
+                None => r.boost(Some(d)),
+            },
+            None => 1.0,
+        };
+        bm25 * boost
     }
 
     /// Offers a document; returns the k-th best score once k documents are held.
@@ -132,11 +156,23 @@ impl Collector for BoostedTopDocs {
             Some(_) => reader.fast_fields().i64("date_days").ok(),
             None => None,
         };
+        let (mut oldest, mut span) = (0, None);
+        if let Some(col) = &dates {
+            let (min, max) = (col.min_value(), col.max_value());
+            if col.values.num_vals() > 0 && max - min < MAX_TABLE_DAYS {
+                oldest = min;
+                span = Some((max - min + 1) as usize);
+            }
+        }
         Ok(BoostedSegment {
             k: self.k(),
             heap: BinaryHeap::with_capacity(self.k()),
             dates,
             recency: self.recency,
+            boosts: Vec::new(),
+            oldest,
+            span,
+            scored: 0,
             segment,
         })
     }
