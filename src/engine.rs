@@ -1,6 +1,5 @@
 //! `Engine`: the one API the CLI, HTTP server and stdio protocol call.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -175,7 +174,7 @@ impl Engine {
                 files: files.len(),
                 ..IndexReport::default()
             },
-            seen: HashSet::new(),
+            seen: FxHashSet::default(),
             pending: FxHashSet::default(),
             since_commit: 0,
             opts,
@@ -316,7 +315,7 @@ struct Run<'a> {
     writer: IndexWriter,
     report: IndexReport,
     /// Ids written by this run, so a paper met again in a later batch counts as a duplicate.
-    seen: HashSet<String>,
+    seen: FxHashSet<String>,
     /// Hashes of the ids and title keys added since the last commit: the index cannot see
     /// those papers yet, so meeting one again forces a commit before the lookup.
     pending: FxHashSet<u64>,

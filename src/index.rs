@@ -1,9 +1,8 @@
 //! The on-disk index: create/open with a schema check, the single writer, and upsert by id.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
@@ -192,7 +191,7 @@ impl PaperIndex {
         &self,
         writer: &IndexWriter,
         papers: Vec<Paper>,
-        seen: &mut HashSet<String>,
+        seen: &mut FxHashSet<String>,
         pending: &mut FxHashSet<u64>,
     ) -> Result<UpsertCounts> {
         let searcher = self.reader.searcher();
@@ -326,8 +325,8 @@ pub struct UpsertCounts {
 /// record. Returns the papers and how many records were folded into another.
 pub fn dedup(papers: impl IntoIterator<Item = Paper>) -> (Vec<Paper>, usize) {
     let mut out: Vec<Paper> = Vec::new();
-    let mut by_id: HashMap<String, usize> = HashMap::new();
-    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_id: FxHashMap<String, usize> = FxHashMap::default();
+    let mut by_key: FxHashMap<String, Vec<usize>> = FxHashMap::default();
     let mut merged = 0;
     for paper in papers {
         let key = paper.title_key();

@@ -31,6 +31,35 @@ pub fn clean(s: &str) -> String {
 /// Collapses every run of whitespace to one space, trims, and drops invisible junk
 /// (control chars, BOMs, zero-width spaces, replacement chars).
 fn collapse(s: &str) -> String {
+    if s.is_ascii() {
+        collapse_ascii(s)
+    } else {
+        collapse_chars(s)
+    }
+}
+
+/// `collapse` for ASCII text in one byte loop (the bulk of abstracts).
+fn collapse_ascii(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut space = false;
+    for &b in s.as_bytes() {
+        match b {
+            // `char::is_whitespace` in ASCII (it includes the vertical tab).
+            b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => space = !out.is_empty(),
+            0..=0x1F | 0x7F => {} // other controls are junk, dropped in place
+            _ => {
+                if space {
+                    out.push(b' ');
+                    space = false;
+                }
+                out.push(b);
+            }
+        }
+    }
+    String::from_utf8(out).expect("ASCII in, ASCII out")
+}
+
+fn collapse_chars(s: &str) -> String {
     let junk = |c: char| c.is_control() || matches!(c, '\u{FEFF}' | '\u{FFFD}' | '\u{200B}');
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
@@ -623,6 +652,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_ascii_collapse_equals_the_general_one(s in "[\\x00-\\x7f]{0,80}|([a-z]{1,4}[ \\t\\n\\r\\x0b\\x0c\\x01\\x1f\\x7f]{1,3}){0,10}") {
+            prop_assert_eq!(collapse_ascii(&s), collapse_chars(&s));
+        }
+
         #[test]
         fn clean_is_idempotent_on_tricky_input(s in tricky()) {
             let once = clean(&s);
