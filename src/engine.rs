@@ -316,9 +316,9 @@ struct Run<'a> {
     report: IndexReport,
     /// Ids written by this run, so a paper met again in a later batch counts as a duplicate.
     seen: FxHashSet<String>,
-    /// Hashes of the ids and title keys added since the last commit: the index cannot see
-    /// those papers yet, so meeting one again forces a commit before the lookup.
-    pending: FxHashSet<u64>,
+    /// Keys (`index::lookup_keys`) of the papers added since the last commit: the index cannot
+    /// see those papers yet, so meeting one again forces a commit before the lookup.
+    pending: FxHashSet<(u8, u64)>,
     since_commit: usize,
     opts: &'a IndexOptions,
 }
@@ -421,7 +421,7 @@ impl Run<'_> {
         let pending = &self.pending;
         if papers
             .iter()
-            .any(|p| index::lookup_keys(p).iter().any(|k| pending.contains(k)))
+            .any(|p| index::probe_keys(p).iter().any(|k| pending.contains(k)))
         {
             self.commit(idx)?;
         }

@@ -186,13 +186,13 @@ impl PaperIndex {
     /// no native id) is merged into it and replaces it; an identical result is left alone.
     /// `seen` holds the ids this run already wrote: folding into one of them counts as a
     /// duplicate merged rather than an update. The `lookup_keys` of every paper written are
-    /// added to `pending` (the caller commits before looking any of them up again).
+    /// added to `pending` (the caller commits before a paper whose `probe_keys` hit them).
     pub fn upsert(
         &self,
         writer: &IndexWriter,
         papers: Vec<Paper>,
         seen: &mut FxHashSet<String>,
-        pending: &mut FxHashSet<u64>,
+        pending: &mut FxHashSet<(u8, u64)>,
     ) -> Result<UpsertCounts> {
         let searcher = self.reader.searcher();
         let empty = searcher.num_docs() == 0;
@@ -304,11 +304,38 @@ impl PaperIndex {
     }
 }
 
-/// Hashes of the keys under which a stored paper is found again: its id and its title key.
-pub fn lookup_keys(paper: &Paper) -> [u64; 2] {
+/// Keys under which a written paper can be met again (hashes tagged by kind): its id, its
+/// title key, and its title key among papers without a native id.
+pub fn lookup_keys(paper: &Paper) -> Vec<(u8, u64)> {
+    let (id, title) = key_hashes(paper);
+    let mut keys = vec![(KEY_ID, id), (KEY_TITLE, title)];
+    if paper.has_title_id() {
+        keys.push((KEY_TITLE_OF_TITLE_ID, title));
+    }
+    keys
+}
+
+/// The keys an incoming paper can match written ones under (see `Paper::same_paper`): the
+/// same id, or the same title when either side has no native id. Two native ids with the
+/// same title never merge, so they need not see each other.
+pub fn probe_keys(paper: &Paper) -> [(u8, u64); 2] {
+    let (id, title) = key_hashes(paper);
+    let kind = if paper.has_title_id() {
+        KEY_TITLE
+    } else {
+        KEY_TITLE_OF_TITLE_ID
+    };
+    [(KEY_ID, id), (kind, title)]
+}
+
+const KEY_ID: u8 = 0;
+const KEY_TITLE: u8 = 1;
+const KEY_TITLE_OF_TITLE_ID: u8 = 2;
+
+fn key_hashes(paper: &Paper) -> (u64, u64) {
     use std::hash::BuildHasher;
     let h = rustc_hash::FxBuildHasher;
-    [h.hash_one(&paper.id), h.hash_one(paper.title_key())]
+    (h.hash_one(&paper.id), h.hash_one(paper.title_key()))
 }
 
 /// What an upsert did.

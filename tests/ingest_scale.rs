@@ -347,6 +347,35 @@ fn a_paper_repeated_in_a_batch_not_yet_committed_is_one_document() {
 }
 
 #[test]
+fn a_title_only_record_merges_into_an_uncommitted_paper_with_that_title() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listings = repeated_paper_file(tmp.path(), 40_000);
+    // No id: matched by title, so it must see "Paper 49" although its batch is uncommitted.
+    let extra = write(
+        tmp.path(),
+        "extra.jsonl",
+        r#"{"title": "Paper 49", "abstract": "Seen in a newsletter."}"#,
+    );
+    let engine = engine(&tmp.path().join("idx"));
+    let opts = IndexOptions {
+        memory_budget: 8 << 20,
+        ..IndexOptions::default()
+    };
+    let report = engine
+        .index(&[Input::Path(listings), Input::Path(extra)], &opts)
+        .unwrap();
+    assert_eq!(
+        (report.added, report.duplicates_merged),
+        (50, 2),
+        "{report}"
+    );
+    let p = engine.get("2501.00049").unwrap();
+    let files: Vec<&str> = p.sources.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(files, ["rep.jsonl", "extra.jsonl"]);
+    assert_eq!(engine.stats().unwrap().papers, 50);
+}
+
+#[test]
 fn the_same_paper_from_three_formats_merges_into_one() {
     let tmp = tempfile::tempdir().unwrap();
     // 2502.00511 is an arxcompass card in seed 001; give it a listing and a snapshot record.
