@@ -20,6 +20,11 @@ use tantivy::query::QueryParser;
 use tantivy::schema::{Schema, TextFieldIndexing, TextOptions, STORED, STRING};
 use tantivy::{doc, Index};
 
+// The allocator the paperdex binary ships with, for both engines, so the comparison is of
+// the engines and not of malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs one query and fetches its top 10.
 type SearchFn = Box<dyn FnMut(&str)>;
 

@@ -28,8 +28,9 @@ pub struct IndexOptions {
     pub strict: bool,
     /// Show progress bars (only drawn when stderr is a terminal).
     pub progress: bool,
-    /// Memory budget for the run in bytes: half for tantivy's indexing buffers, an eighth for
-    /// the batch of input text being parsed (the parsed papers take about as much again).
+    /// Memory budget for the run in bytes: half for tantivy's indexing buffers, a sixteenth
+    /// per batch of input text (up to three batches are in flight: being read and parsed,
+    /// waiting, being indexed; their parsed papers take about twice their text).
     pub memory_budget: usize,
     /// Commit after at most this many papers written (an interrupted run keeps every commit).
     pub commit_every: usize,
@@ -41,7 +42,7 @@ impl IndexOptions {
     }
 
     fn batch_bytes(&self) -> usize {
-        (self.memory_budget / 8).max(1 << 20)
+        (self.memory_budget / 16).max(1 << 20)
     }
 }
 
@@ -453,7 +454,7 @@ impl Run<'_> {
 
 /// Lines read and parsed at a time: large enough to keep both cores busy, small enough that
 /// reading the next batch overlaps indexing this one.
-const READ_BATCH_LINES: usize = 20_000;
+const READ_BATCH_LINES: usize = 10_000;
 
 fn empty_file(name: &str) -> Skip {
     Skip {
