@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod gen;
 pub mod index;
 pub mod ingest;

@@ -1,5 +1,6 @@
 //! Command-line front door: clap definitions, index location, and dispatch to the engine.
 
+mod eval;
 mod facets;
 mod gen;
 mod index;
@@ -48,6 +49,8 @@ pub enum Command {
     Delete(index::DeleteArgs),
     /// Search papers
     Search(search::SearchArgs),
+    /// Relevance of the ranking against judgments: nDCG@10, MRR@10, Recall@100, MAP
+    Eval(eval::EvalArgs),
     /// Topic and date facet counts
     Facets(facets::FacetsArgs),
     /// Show one paper with all its sources
@@ -62,8 +65,28 @@ pub enum Command {
     Stats(show::StatsArgs),
 }
 
+/// A library error caused by a file named on the command line (`eval`'s inputs): exit 2
+/// whatever its variant, as for a bad argument.
+#[derive(Debug)]
+pub struct UsageError(pub paperdex::Error);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for UsageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
 /// Exit codes: 2 for the user's mistakes (bad query, bad arguments), 1 for everything else.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<UsageError>().is_some() {
+        return 2;
+    }
     match err.downcast_ref::<paperdex::Error>() {
         Some(
             paperdex::Error::QuerySyntax { .. }
@@ -79,6 +102,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Index(args) => index::run(&cli.global, args),
         Command::Delete(args) => index::run_delete(&cli.global, args),
         Command::Search(args) => search::run(&open_for_reading(&cli.global)?, args),
+        Command::Eval(args) => eval::run(&cli.global, args),
         Command::Facets(args) => facets::run(&open_for_reading(&cli.global)?, args),
         Command::Show(args) => show::run_show(&open_for_reading(&cli.global)?, args),
         Command::Serve(args) => serve::run(open_for_reading(&cli.global)?, args),

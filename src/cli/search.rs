@@ -14,6 +14,10 @@ pub struct SearchArgs {
     /// Put `--` before a query that starts with `-`.
     #[arg(value_name = "QUERY", num_args = 0.., allow_hyphen_values = false)]
     pub query: Vec<String>,
+    /// Take the query as plain words, not syntax: its terms are ORed, so any text
+    /// (a claim, a pasted title with `:`, quotes or parentheses) searches as written
+    #[arg(long)]
+    pub plain: bool,
     /// Only papers under this topic facet (repeatable; any matches), e.g. /arxiv/cs/CL
     #[arg(long)]
     pub topic: Vec<String>,
@@ -68,6 +72,7 @@ impl SearchArgs {
         };
         SearchRequest {
             q: self.query.join(" "),
+            plain: self.plain,
             topic: self.topic.clone(),
             since: self.since.clone(),
             until: self.until.clone(),

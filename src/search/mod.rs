@@ -62,6 +62,9 @@ impl std::str::FromStr for AsOf {
 pub struct SearchRequest {
     /// Query text in paperdex syntax; empty matches every paper.
     pub q: String,
+    /// Takes `q` as plain words, not syntax: its analyzed terms are ORed, so any text (a
+    /// claim, a title, pasted prose) searches without a syntax error; empty matches nothing.
+    pub plain: bool,
     /// Facet path prefixes (`/arxiv/cs`); a paper matches if it has any of them.
     pub topic: Vec<String>,
     /// Inclusive date bounds, `YYYY-MM-DD`.
@@ -174,7 +177,11 @@ impl PaperIndex {
                 req.offset, limits.max_offset
             )));
         }
-        let text_query = self.parse_query(&req.q)?;
+        let text_query = if req.plain {
+            query::QueryBuilder::new(self, &req.q).build_plain()?
+        } else {
+            self.parse_query(&req.q)?
+        };
         let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !req.topic.is_empty() {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();

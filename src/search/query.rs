@@ -1,13 +1,17 @@
 //! Query text -> tantivy query. tantivy's grammar parses the syntax; paperdex walks the tree
 //! to add what its parser lacks: `atten*` on a single term (prefix), `spars~1` on a single
-//! term (fuzzy), and `arXiv:ID` as a lookup of the id field.
+//! term (fuzzy), and `arXiv:ID` as a lookup of the id field. Plain mode skips the grammar and
+//! ORs the analyzed terms of the text.
+
+use std::collections::HashSet;
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, QueryParser,
-    RegexQuery,
+    RegexQuery, TermQuery,
 };
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
-use tantivy::schema::{Field, FieldType};
+use tantivy::schema::{Field, FieldType, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
 use crate::analysis::terms;
@@ -63,6 +67,81 @@ impl<'a> QueryBuilder<'a> {
                 .map_err(|e| self.syntax(e.to_string()));
         }
         self.node(ast)
+    }
+
+    /// The text as plain terms, nothing in it read as syntax: each whitespace-separated word
+    /// goes through every default field's analyzer and all the terms are ORed in one flat
+    /// BooleanQuery. That is the shape tantivy's parser gives `word word ...` (one boosted
+    /// TermQuery per word and field, same order, after its Should-flattening), so text
+    /// without syntax characters scores exactly as in normal mode. A word that analyzes to
+    /// several tokens (`0-dimensional`) gives separate terms here, not a phrase. No terms
+    /// (empty or punctuation only) matches nothing. Never an error for the text: past the
+    /// query size limit it is cut at the last whitespace before the limit, so prose of any
+    /// length still searches (on its opening).
+    pub fn build_plain(&self) -> Result<Box<dyn Query>> {
+        let mut fields: Vec<(Field, f32, TextAnalyzer)> = Vec::new();
+        for &(field, boost) in &self.defaults {
+            if let Some(analyzer) = self.analyzer(field)? {
+                fields.push((field, boost, analyzer));
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = truncate(self.query, self.idx.config.limits.max_query_bytes);
+        // tantivy's grammar drops a repeated word (the same string), so `a a` scores as `a`.
+        let mut seen = HashSet::new();
+        for word in text.split_whitespace().filter(|w| seen.insert(*w)) {
+            for (field, boost, analyzer) in &mut fields {
+                // Ids are matched whole, and in prose they come with punctuation around them:
+                // `(2502.00511).` should still find the paper.
+                let input = if *field == self.idx.fields.id {
+                    word.trim_matches(|c: char| !c.is_alphanumeric())
+                } else {
+                    word
+                };
+                if input.is_empty() {
+                    continue;
+                }
+                for token in terms(analyzer, input) {
+                    let term = Term::from_field_text(*field, &token);
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                    // tantivy's parser leaves a boost of 1 out; so does this, to keep its shape.
+                    let q = if (*boost - 1.0).abs() < f32::EPSILON {
+                        q
+                    } else {
+                        Box::new(BoostQuery::new(q, *boost))
+                    };
+                    clauses.push((Occur::Should, q));
+                }
+            }
+        }
+        Ok(match clauses.len() {
+            0 => Box::new(EmptyQuery),
+            1 => clauses.pop().expect("one clause").1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        })
+    }
+
+    /// The analyzer of an indexed text field (None for other field types).
+    fn analyzer(&self, field: Field) -> Result<Option<TextAnalyzer>> {
+        let entry = self.idx.fields.schema.get_field_entry(field);
+        let FieldType::Str(options) = entry.field_type() else {
+            return Ok(None);
+        };
+        let Some(indexing) = options.get_indexing_options() else {
+            return Ok(None);
+        };
+        self.idx
+            .index
+            .tokenizers()
+            .get(indexing.tokenizer())
+            .map(Some)
+            .ok_or_else(|| {
+                Error::Index(tantivy::TantivyError::InternalError(format!(
+                    "tokenizer {} not registered",
+                    indexing.tokenizer()
+                )))
+            })
     }
 
     fn node(&self, ast: UserInputAst) -> Result<Box<dyn Query>> {
@@ -147,24 +226,9 @@ impl<'a> QueryBuilder<'a> {
         };
         let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in fields {
-            let entry = self.idx.fields.schema.get_field_entry(field);
-            let FieldType::Str(options) = entry.field_type() else {
+            let Some(mut analyzer) = self.analyzer(field)? else {
                 continue;
             };
-            let Some(indexing) = options.get_indexing_options() else {
-                continue;
-            };
-            let mut analyzer = self
-                .idx
-                .index
-                .tokenizers()
-                .get(indexing.tokenizer())
-                .ok_or_else(|| {
-                    Error::Index(tantivy::TantivyError::InternalError(format!(
-                        "tokenizer {} not registered",
-                        indexing.tokenizer()
-                    )))
-                })?;
             let tokens = terms(&mut analyzer, &lit.phrase);
             let [token] = tokens.as_slice() else {
                 // Several tokens: leave it to tantivy (phrase prefix or phrase slop).
@@ -209,6 +273,19 @@ fn needs_rewrite(ast: &UserInputAst) -> bool {
     }
 }
 
+/// `text` cut to at most `max` bytes, at the last whitespace before the cut when there is one.
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
+    head.rfind(char::is_whitespace).map_or(head, |i| &head[..i])
+}
+
 fn regex_syntax_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -218,4 +295,18 @@ fn regex_syntax_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn truncate_cuts_at_whitespace_and_char_boundaries() {
+        assert_eq!(truncate("short text", 100), "short text");
+        assert_eq!(truncate("one two three", 9), "one two");
+        assert_eq!(truncate("onetwothree", 5), "onetw");
+        // `é` is two bytes: a cut inside it backs off to the boundary.
+        assert_eq!(truncate("éé", 3), "é");
+    }
 }

@@ -176,8 +176,9 @@ fn unknown(key: &str, allowed: &[&str]) -> ApiError {
 
 /// `/api/search` parameters -> `SearchRequest`.
 pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
-    const KEYS: [&str; 11] = [
+    const KEYS: [&str; 12] = [
         "q",
+        "plain",
         "topic",
         "since",
         "until",
@@ -194,6 +195,7 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
         let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
         match key.as_str() {
             "q" => req.q = value,
+            "plain" => req.plain = matches!(value.as_str(), "1" | "true" | ""),
             "topic" if !value.is_empty() => req.topic.push(value),
             "topic" => {}
             "since" => req.since = some(&value),
