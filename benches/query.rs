@@ -37,7 +37,7 @@ fn queries(c: &mut Criterion) {
     for (name, inputs) in corpora {
         let (_dir, engine) = build(inputs);
         let mut group = c.benchmark_group(format!("query/{name}"));
-        let cases: [(&str, SearchRequest); 6] = [
+        let cases: [(&str, SearchRequest); 7] = [
             (
                 "one-term",
                 SearchRequest {
@@ -49,6 +49,15 @@ fn queries(c: &mut Criterion) {
                 "two-term-or",
                 SearchRequest {
                     q: "sparse attention".into(),
+                    ..Default::default()
+                },
+            ),
+            (
+                // The ranking alone: ids, titles and stored papers, no snippet analysis.
+                "two-term-or-no-snippets",
+                SearchRequest {
+                    q: "sparse attention".into(),
+                    snippets: Some(false),
                     ..Default::default()
                 },
             ),

@@ -163,6 +163,7 @@ pub fn run(
                 q: q.text.clone(),
                 plain: true,
                 facets: Some(false),
+                snippets: Some(false),
                 limit: Some(limit),
                 recency_weight: opts.recency_weight,
                 ..SearchRequest::default()

@@ -396,6 +396,26 @@ fn snippets_highlight_the_query_terms() {
 }
 
 #[test]
+fn without_snippets_the_hits_and_scores_are_the_same_and_snippets_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = seeds_engine(tmp.path());
+    let with = engine.search(&req("sparse attention")).unwrap();
+    let without = engine
+        .search(&SearchRequest {
+            snippets: Some(false),
+            ..req("sparse attention")
+        })
+        .unwrap();
+    assert!(!with.hits.is_empty());
+    assert_eq!(with.total, without.total);
+    for (a, b) in with.hits.iter().zip(&without.hits) {
+        assert_eq!((&a.id, a.score), (&b.id, b.score));
+        assert!(!a.snippet.is_empty());
+        assert!(b.snippet.is_empty() && b.highlights.is_empty());
+    }
+}
+
+#[test]
 fn bad_requests_are_user_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let engine = seeds_engine(tmp.path());

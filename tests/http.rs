@@ -106,6 +106,11 @@ fn search_gives_the_same_json_as_the_cli() {
         assert_eq!(http[key], cli[key], "{key}");
     }
     assert!(http["hits"].as_array().unwrap().len() == 5);
+    // The same switch for snippets on both doors.
+    let (_, http) = server.json("/api/search?q=sparse+attention&limit=3&snippets=false");
+    let cli = sb.search_json(&["sparse attention", "--limit", "3", "--no-snippets"]);
+    assert_eq!(http["hits"], cli["hits"]);
+    assert_eq!(http["hits"][0]["snippet"], "");
 }
 
 #[test]

@@ -48,6 +48,9 @@ pub struct SearchArgs {
     /// Show the score breakdown (BM25, recency boost, age)
     #[arg(long)]
     pub explain: bool,
+    /// Leave snippets out (faster, for scripts that only need ids and titles)
+    #[arg(long)]
+    pub no_snippets: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -87,6 +90,7 @@ impl SearchArgs {
             as_of: self.as_of.clone(),
             explain: self.explain,
             facets: Some(self.json),
+            snippets: Some(!self.no_snippets),
         }
     }
 }

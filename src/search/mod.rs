@@ -82,6 +82,8 @@ pub struct SearchRequest {
     pub explain: bool,
     /// Skips facet counting when false (faster).
     pub facets: Option<bool>,
+    /// Skips snippets when false (faster: no abstract is re-analyzed; `snippet` is empty).
+    pub snippets: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,9 +315,14 @@ impl PaperIndex {
             }
         };
         let ranked = if plan.limit == 0 { Vec::new() } else { ranked };
-        let mut snippets =
-            SnippetGenerator::create(&searcher, &*plan.text_query, self.fields.abstract_text)?;
-        snippets.set_max_num_chars(240);
+        let snippets = if req.snippets.unwrap_or(true) {
+            let mut g =
+                SnippetGenerator::create(&searcher, &*plan.text_query, self.fields.abstract_text)?;
+            g.set_max_num_chars(240);
+            Some(g)
+        } else {
+            None
+        };
         let mut hits = Vec::with_capacity(ranked.len());
         for (score, addr) in ranked {
             let paper = self.paper_of(&searcher.doc(addr)?)?;
@@ -324,7 +331,7 @@ impl PaperIndex {
             } else {
                 None
             };
-            hits.push(make_hit(paper, score, &snippets, explain));
+            hits.push(make_hit(paper, score, snippets.as_ref(), explain));
         }
         Ok(SearchResponse {
             query: req.q.clone(),
@@ -375,7 +382,7 @@ impl PaperIndex {
         let mut hits = Vec::with_capacity(ranked.len());
         for (score, addr) in ranked {
             let found = self.paper_of(&searcher.doc(addr)?)?;
-            hits.push(make_hit(found, Some(score), &snippets, None));
+            hits.push(make_hit(found, Some(score), Some(&snippets), None));
         }
         Ok(SearchResponse {
             query: format!("similar:{}", paper.id),
@@ -432,9 +439,12 @@ impl PaperIndex {
 fn make_hit(
     paper: Paper,
     score: Option<f32>,
-    snippets: &SnippetGenerator,
+    snippets: Option<&SnippetGenerator>,
     explain: Option<Explain>,
 ) -> Hit {
+    let Some(snippets) = snippets else {
+        return hit(paper, score, String::new(), Vec::new(), explain);
+    };
     let snippet = snippets.snippet(&paper.abstract_text);
     let (text, highlights) = if snippet.fragment().is_empty() {
         (lead(&paper.abstract_text, 240), Vec::new())
@@ -446,6 +456,16 @@ fn make_hit(
             .collect();
         (snippet.fragment().to_string(), hl)
     };
+    hit(paper, score, text, highlights, explain)
+}
+
+fn hit(
+    paper: Paper,
+    score: Option<f32>,
+    text: String,
+    highlights: Vec<[usize; 2]>,
+    explain: Option<Explain>,
+) -> Hit {
     Hit {
         id: paper.id,
         title: paper.title,

@@ -176,7 +176,7 @@ fn unknown(key: &str, allowed: &[&str]) -> ApiError {
 
 /// `/api/search` parameters -> `SearchRequest`.
 pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 14] = [
         "q",
         "plain",
         "topic",
@@ -189,6 +189,8 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
         "half_life",
         "as_of",
         "explain",
+        "facets",
+        "snippets",
     ];
     let mut req = SearchRequest::default();
     for (key, value) in pairs(raw) {
@@ -218,6 +220,7 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
             "as_of" => req.as_of = some(&value),
             "explain" => req.explain = matches!(value.as_str(), "1" | "true" | ""),
             "facets" => req.facets = Some(!matches!(value.as_str(), "0" | "false")),
+            "snippets" => req.snippets = Some(!matches!(value.as_str(), "0" | "false")),
             _ => return Err(unknown(&key, &KEYS)),
         }
     }
