@@ -6,6 +6,7 @@ mod common;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -52,13 +53,15 @@ fn scifact() -> (Sandbox, PathBuf, PathBuf) {
     (sb, queries, qrels)
 }
 
+/// `paperdex eval --index DIR --queries Q --qrels R`; add the remaining arguments to it.
+fn eval_cmd(sb: &Sandbox, queries: impl AsRef<OsStr>, qrels: impl AsRef<OsStr>) -> Command {
+    let mut cmd = sb.sub("eval");
+    cmd.arg("--queries").arg(queries).arg("--qrels").arg(qrels);
+    cmd
+}
+
 fn eval_json(sb: &Sandbox, queries: &Path, qrels: &Path, extra: &[&str]) -> Value {
-    let out = sb
-        .sub("eval")
-        .arg("--queries")
-        .arg(queries)
-        .arg("--qrels")
-        .arg(qrels)
+    let out = eval_cmd(sb, queries, qrels)
         .arg("--json")
         .args(extra)
         .assert()
@@ -223,11 +226,7 @@ fn bad_qrels_line_exits_2_naming_file_and_line() {
         "bad-qrels.tsv",
         "query-id\tcorpus-id\tscore\n1\t5836\t1\n2\t70115\n",
     );
-    sb.sub("eval")
-        .arg("--queries")
-        .arg(&queries)
-        .arg("--qrels")
-        .arg(&qrels)
+    eval_cmd(&sb, &queries, &qrels)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad-qrels.tsv:3:"))
@@ -238,19 +237,11 @@ fn bad_qrels_line_exits_2_naming_file_and_line() {
 fn missing_input_files_exit_2_naming_the_file() {
     let (sb, queries, qrels) = scifact();
     let nowhere = sb.home.path().join("no-such-queries.jsonl");
-    sb.sub("eval")
-        .arg("--queries")
-        .arg(&nowhere)
-        .arg("--qrels")
-        .arg(&qrels)
+    eval_cmd(&sb, &nowhere, &qrels)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no-such-queries.jsonl"));
-    sb.sub("eval")
-        .arg("--queries")
-        .arg(&queries)
-        .arg("--qrels")
-        .arg("no-such-qrels.tsv")
+    eval_cmd(&sb, &queries, "no-such-qrels.tsv")
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no-such-qrels.tsv"));
@@ -260,11 +251,7 @@ fn missing_input_files_exit_2_naming_the_file() {
 fn qrels_matching_no_query_exit_2() {
     let (sb, queries, _) = scifact();
     let qrels = write_file(sb.home.path(), "other.tsv", "q-other\t5836\t1\n");
-    sb.sub("eval")
-        .arg("--queries")
-        .arg(&queries)
-        .arg("--qrels")
-        .arg(&qrels)
+    eval_cmd(&sb, &queries, &qrels)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("relevant judgment"));
