@@ -1,10 +1,11 @@
 //! Top-k by BM25 × recency boost that keeps tantivy's Block-WAND pruning.
 //!
-//! The boost lies in [1, 1 + W], so a document whose BM25 score is at most
-//! `kth_boosted / (1 + W)` cannot enter the top k whatever its date. Handing that bound to
-//! `Weight::for_each_pruning` as the threshold lets Block-WAND skip whole blocks exactly as
-//! it does for plain BM25, and the result is exactly the brute-force ranking (tested in
-//! tests/engine.rs against boosting every match).
+//! The boost lies in [1, 1 + W], and within a segment it is at most the boost of the
+//! segment's newest date, so a document whose BM25 score is at most `kth_boosted / max_boost`
+//! cannot enter the top k whatever its date. Handing that bound to `Weight::for_each_pruning`
+//! as the threshold lets Block-WAND skip whole blocks as it does for plain BM25, and the
+//! result is exactly the brute-force ranking (tests/ranking.rs checks it against boosting
+//! every match).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -29,13 +30,13 @@ impl BoostedTopDocs {
     fn k(&self) -> usize {
         (self.limit + self.offset).max(1)
     }
+}
 
-    /// The BM25 score a document must exceed to possibly beat `kth` once boosted; a little
-    /// under the exact bound so f32 rounding of the boost can never drop a true hit.
-    fn bm25_threshold(&self, kth: Score) -> Score {
-        let max_boost = 1.0 + self.recency.map_or(0.0, |r| r.weight);
-        kth / max_boost * (1.0 - 8.0 * f32::EPSILON)
-    }
+/// The BM25 score a document must exceed to possibly beat `kth` once boosted by at most
+/// `max_boost`; a little under the exact bound so f32 rounding of the boost can never drop
+/// a true hit.
+fn bm25_threshold(kth: Score, max_boost: Score) -> Score {
+    kth / max_boost * (1.0 - 8.0 * f32::EPSILON)
 }
 
 struct Entry {
@@ -78,6 +79,9 @@ pub struct BoostedSegment {
     oldest: i64,
     span: Option<usize>,
     scored: usize,
+    /// Largest boost in this segment: that of its newest date (undated papers get 1). Older
+    /// segments of a chronological corpus get a tighter bound, so they prune more.
+    max_boost: Score,
     segment: SegmentOrdinal,
 }
 
@@ -156,12 +160,15 @@ impl Collector for BoostedTopDocs {
             Some(_) => reader.fast_fields().i64("date_days").ok(),
             None => None,
         };
-        let (mut oldest, mut span) = (0, None);
-        if let Some(col) = &dates {
+        let (mut oldest, mut span, mut max_boost) = (0, None, 1.0);
+        if let (Some(r), Some(col)) = (self.recency, &dates) {
             let (min, max) = (col.min_value(), col.max_value());
-            if col.values.num_vals() > 0 && max - min < MAX_TABLE_DAYS {
-                oldest = min;
-                span = Some((max - min + 1) as usize);
+            if col.values.num_vals() > 0 {
+                max_boost = r.boost(Some(max)).max(1.0);
+                if max - min < MAX_TABLE_DAYS {
+                    oldest = min;
+                    span = Some((max - min + 1) as usize);
+                }
             }
         }
         Ok(BoostedSegment {
@@ -173,6 +180,7 @@ impl Collector for BoostedTopDocs {
             oldest,
             span,
             scored: 0,
+            max_boost,
             segment,
         })
     }
@@ -201,7 +209,7 @@ impl Collector for BoostedTopDocs {
                 return threshold;
             }
             if let Some(kth) = seg.push(doc, bm25) {
-                threshold = self.bm25_threshold(kth);
+                threshold = bm25_threshold(kth, seg.max_boost);
             }
             threshold
         })?;
