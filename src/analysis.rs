@@ -117,6 +117,20 @@ fn ascii_words(piece: &[u8], base: usize, out: &mut Vec<(usize, usize)>) {
 }
 
 impl PaperTokenStream<'_> {
+    /// Sets the token text to the word at `start..end`: carets dropped, an acronym plural
+    /// made singular.
+    fn fill_text(&mut self, start: usize, end: usize, joined: bool) {
+        let word = &self.text[start..end];
+        self.token.text.clear();
+        // A caret also survives inside non-ASCII words (`^` + a combining mark).
+        if joined || word.contains('^') {
+            self.token.text.extend(word.chars().filter(|&c| c != '^'));
+        } else {
+            self.token.text.push_str(word);
+        }
+        singular_acronym(&mut self.token.text);
+    }
+
     /// The next word's byte range, `MedS^3`-style caret joins applied, and whether it was
     /// joined; moves the position and offsets but leaves the token text alone.
     fn next_span(&mut self) -> Option<(usize, usize, bool)> {
@@ -152,16 +166,7 @@ impl TokenStream for PaperTokenStream<'_> {
         let Some((start, end, joined)) = self.next_span() else {
             return false;
         };
-        self.token.text.clear();
-        // A caret also survives inside non-ASCII words (`^` + a combining mark).
-        if joined || self.text[start..end].contains('^') {
-            self.token
-                .text
-                .extend(self.text[start..end].chars().filter(|&c| c != '^'));
-        } else {
-            self.token.text.push_str(&self.text[start..end]);
-        }
-        singular_acronym(&mut self.token.text);
+        self.fill_text(start, end, joined);
         true
     }
 
@@ -195,29 +200,26 @@ fn is_acronym_plural(b: &[u8]) -> bool {
 pub struct PaperAnalyzer {
     split: PaperTokenizer,
     max_len: usize,
-    /// Lowercasing and folding for tokens that are not plain ASCII (rare in abstracts).
-    fold: Option<TextAnalyzer>,
-    lower: TextAnalyzer,
+    /// Lowercasing (and folding, when configured) for tokens that are not plain ASCII (rare
+    /// in abstracts).
+    unicode: TextAnalyzer,
     stemmer: Option<(Language, frostem::Stemmer)>,
     cache: StemCache,
 }
 
 impl PaperAnalyzer {
     pub fn new(config: &TokenizerConfig) -> PaperAnalyzer {
-        let unicode = |fold: bool| {
-            let base = TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
-                .filter(LowerCaser);
-            if fold {
-                base.filter(AsciiFoldingFilter).build()
-            } else {
-                base.build()
-            }
+        let lower =
+            TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default()).filter(LowerCaser);
+        let unicode = if config.ascii_folding {
+            lower.filter(AsciiFoldingFilter).build()
+        } else {
+            lower.build()
         };
         PaperAnalyzer {
             split: PaperTokenizer::default(),
             max_len: config.max_token_length,
-            fold: config.ascii_folding.then(|| unicode(true)),
-            lower: unicode(false),
+            unicode,
             stemmer: config
                 .stemmer
                 .map(|l| (l, frostem::Stemmer::new(algorithm(l)))),
@@ -229,8 +231,7 @@ impl PaperAnalyzer {
 pub struct PaperAnalyzerStream<'a> {
     words: PaperTokenStream<'a>,
     max_len: usize,
-    fold: Option<&'a mut TextAnalyzer>,
-    lower: &'a mut TextAnalyzer,
+    unicode: &'a mut TextAnalyzer,
     stemmer: Option<(Language, frostem::Stemmer)>,
     cache: &'a mut StemCache,
 }
@@ -242,8 +243,7 @@ impl Tokenizer for PaperAnalyzer {
         PaperAnalyzerStream {
             words: self.split.token_stream(text),
             max_len: self.max_len,
-            fold: self.fold.as_mut(),
-            lower: &mut self.lower,
+            unicode: &mut self.unicode,
             stemmer: self.stemmer,
             cache: &mut self.cache,
         }
@@ -280,28 +280,16 @@ impl TokenStream for PaperAnalyzerStream<'_> {
                 }
                 return true;
             }
+            self.words.fill_text(start, end, joined);
             let token = &mut *self.words.token;
-            token.text.clear();
-            if joined || self.words.text[start..end].contains('^') {
-                token
-                    .text
-                    .extend(self.words.text[start..end].chars().filter(|&c| c != '^'));
-            } else {
-                token.text.push_str(&self.words.text[start..end]);
-            }
-            singular_acronym(&mut token.text);
             if token.text.len() >= self.max_len {
                 continue;
             }
             if token.text.is_ascii() {
                 token.text.make_ascii_lowercase();
             } else {
-                let unicode = match self.fold.as_deref_mut() {
-                    Some(fold) => fold,
-                    None => &mut *self.lower,
-                };
                 let mut out = String::new();
-                unicode
+                self.unicode
                     .token_stream(&token.text)
                     .process(&mut |t: &Token| out.push_str(&t.text));
                 token.text = out;
