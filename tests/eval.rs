@@ -61,15 +61,14 @@ fn eval_cmd(sb: &Sandbox, queries: impl AsRef<OsStr>, qrels: impl AsRef<OsStr>) 
 }
 
 fn eval_json(sb: &Sandbox, queries: &Path, qrels: &Path, extra: &[&str]) -> Value {
-    let out = eval_cmd(sb, queries, qrels)
-        .arg("--json")
-        .args(extra)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    parse_json(&out)
+    let mut args = vec![
+        OsStr::new("--queries"),
+        queries.as_os_str(),
+        OsStr::new("--qrels"),
+        qrels.as_os_str(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    sb.json("eval", &args)
 }
 
 const METRICS: [&str; 4] = ["ndcg@10", "mrr@10", "recall@100", "map"];
