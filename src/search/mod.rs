@@ -4,6 +4,7 @@
 pub mod facets;
 mod query;
 pub mod recency;
+mod snippet;
 mod top;
 
 use std::ops::Bound;
@@ -15,7 +16,6 @@ use tantivy::query::{
     BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, OwnedValue};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, Term};
 use time::Date;
 
@@ -25,6 +25,7 @@ use crate::paper::Paper;
 pub use facets::FacetCounts;
 use facets::FacetsCollector;
 pub use recency::Recency;
+use snippet::Highlighter;
 use top::BoostedTopDocs;
 
 /// Result order.
@@ -315,11 +316,8 @@ impl PaperIndex {
             }
         };
         let ranked = if plan.limit == 0 { Vec::new() } else { ranked };
-        let snippets = if req.snippets.unwrap_or(true) {
-            let mut g =
-                SnippetGenerator::create(&searcher, &*plan.text_query, self.fields.abstract_text)?;
-            g.set_max_num_chars(240);
-            Some(g)
+        let mut snippets = if req.snippets.unwrap_or(true) {
+            Some(self.highlighter(&searcher, &*plan.text_query)?)
         } else {
             None
         };
@@ -331,7 +329,7 @@ impl PaperIndex {
             } else {
                 None
             };
-            hits.push(make_hit(paper, score, snippets.as_ref(), explain));
+            hits.push(make_hit(paper, score, snippets.as_mut(), explain));
         }
         Ok(SearchResponse {
             query: req.q.clone(),
@@ -377,12 +375,11 @@ impl PaperIndex {
             &query,
             &(TopDocs::with_limit(limit).order_by_score(), Count),
         )?;
-        let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.abstract_text)?;
-        snippets.set_max_num_chars(240);
+        let mut snippets = self.highlighter(&searcher, &query)?;
         let mut hits = Vec::with_capacity(ranked.len());
         for (score, addr) in ranked {
             let found = self.paper_of(&searcher.doc(addr)?)?;
-            hits.push(make_hit(found, Some(score), Some(&snippets), None));
+            hits.push(make_hit(found, Some(score), Some(&mut snippets), None));
         }
         Ok(SearchResponse {
             query: format!("similar:{}", paper.id),
@@ -428,6 +425,10 @@ impl PaperIndex {
         })
     }
 
+    fn highlighter(&self, searcher: &Searcher, query: &dyn Query) -> Result<Highlighter> {
+        Highlighter::new(searcher, query, self.fields.abstract_text, SNIPPET_CHARS)
+    }
+
     /// Facet counts over the papers matching `req` (its limit and sort are ignored).
     pub fn facet_counts(&self, req: &SearchRequest) -> Result<FacetCounts> {
         let searcher = self.reader.searcher();
@@ -439,22 +440,18 @@ impl PaperIndex {
 fn make_hit(
     paper: Paper,
     score: Option<f32>,
-    snippets: Option<&SnippetGenerator>,
+    snippets: Option<&mut Highlighter>,
     explain: Option<Explain>,
 ) -> Hit {
     let Some(snippets) = snippets else {
         return hit(paper, score, String::new(), Vec::new(), explain);
     };
-    let snippet = snippets.snippet(&paper.abstract_text);
-    let (text, highlights) = if snippet.fragment().is_empty() {
-        (lead(&paper.abstract_text, 240), Vec::new())
-    } else {
-        let hl = snippet
-            .highlighted()
-            .iter()
-            .map(|r| [r.start, r.end])
-            .collect();
-        (snippet.fragment().to_string(), hl)
+    let (text, highlights) = match snippets.snippet(&paper.abstract_text) {
+        Some(s) => (
+            paper.abstract_text[s.range].to_string(),
+            s.highlights.iter().map(|r| [r.start, r.end]).collect(),
+        ),
+        None => (lead(&paper.abstract_text, SNIPPET_CHARS), Vec::new()),
     };
     hit(paper, score, text, highlights, explain)
 }
@@ -479,6 +476,9 @@ fn hit(
         explain,
     }
 }
+
+/// Longest snippet, in bytes.
+const SNIPPET_CHARS: usize = 240;
 
 /// The first `max` bytes of `text`, cut at a word boundary.
 fn lead(text: &str, max: usize) -> String {
