@@ -204,7 +204,6 @@ pub struct PaperAnalyzer {
     /// in abstracts).
     unicode: TextAnalyzer,
     stemmer: Option<(Language, frostem::Stemmer)>,
-    cache: StemCache,
 }
 
 impl PaperAnalyzer {
@@ -223,7 +222,6 @@ impl PaperAnalyzer {
             stemmer: config
                 .stemmer
                 .map(|l| (l, frostem::Stemmer::new(algorithm(l)))),
-            cache: StemCache::default(),
         }
     }
 }
@@ -233,7 +231,8 @@ pub struct PaperAnalyzerStream<'a> {
     max_len: usize,
     unicode: &'a mut TextAnalyzer,
     stemmer: Option<(Language, frostem::Stemmer)>,
-    cache: &'a mut StemCache,
+    /// This thread's cache for the stemmer's language, borrowed for the stream's life.
+    cache: StemCache,
 }
 
 impl Tokenizer for PaperAnalyzer {
@@ -245,7 +244,18 @@ impl Tokenizer for PaperAnalyzer {
             max_len: self.max_len,
             unicode: &mut self.unicode,
             stemmer: self.stemmer,
-            cache: &mut self.cache,
+            cache: self
+                .stemmer
+                .map(|(language, _)| StemCache::take(language))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for PaperAnalyzerStream<'_> {
+    fn drop(&mut self) {
+        if let Some((language, _)) = self.stemmer {
+            std::mem::take(&mut self.cache).give_back(language);
         }
     }
 }
@@ -272,7 +282,7 @@ impl TokenStream for PaperAnalyzerStream<'_> {
                 let key = Inline(key);
                 let text = &mut self.words.token.text;
                 match self.stemmer {
-                    Some(stemmer) => self.cache.stem_inline(stemmer, key, text),
+                    Some((_, stemmer)) => self.cache.stem_inline(stemmer, key, text),
                     None => {
                         text.clear();
                         text.push_str(key.as_str());
@@ -332,12 +342,12 @@ impl Inline {
     }
 }
 
-/// Word -> stem, per analyzer (so per indexing thread, lock-free): the vocabulary of
-/// abstracts is small next to their token count, so most tokens are stemmed once per
-/// segment. Misses fall back to one process-wide map, because tantivy clones a fresh
-/// analyzer for every query and every snippet: without it each search would stem every
-/// word of every abstract it highlights.
-#[derive(Clone, Default)]
+/// Word -> stem for one language, owned by a thread (lock-free) and lent to each token
+/// stream that thread runs: the vocabulary of abstracts is small next to their token count,
+/// and tantivy clones a fresh analyzer per segment, per query and per highlighter, so a cache
+/// living in the analyzer would start cold each time (a search would stem every word of
+/// every abstract it highlights).
+#[derive(Default)]
 struct StemCache {
     map: FxHashMap<Inline, Inline>,
 }
@@ -345,51 +355,59 @@ struct StemCache {
 /// Entries kept before a cache starts over (bounds memory on huge vocabularies).
 const STEM_CACHE_ENTRIES: usize = 1 << 17;
 
-type SharedStems = std::sync::RwLock<FxHashMap<(Language, Inline), Inline>>;
-
-static SHARED_STEMS: std::sync::LazyLock<SharedStems> = std::sync::LazyLock::new(Default::default);
+thread_local! {
+    static STEM_CACHES: std::cell::RefCell<Vec<(Language, StemCache)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
 
 impl StemCache {
+    /// This thread's cache for `language` (empty if another stream holds it).
+    fn take(language: Language) -> StemCache {
+        STEM_CACHES
+            .try_with(|caches| {
+                let mut caches = caches.borrow_mut();
+                caches
+                    .iter_mut()
+                    .find(|(l, _)| *l == language)
+                    .map(|(_, cache)| std::mem::take(cache))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Returns the cache to its thread, keeping the larger one if a nested stream gave one
+    /// back meanwhile.
+    fn give_back(self, language: Language) {
+        let _ = STEM_CACHES.try_with(|caches| {
+            let mut caches = caches.borrow_mut();
+            match caches.iter_mut().find(|(l, _)| *l == language) {
+                Some((_, kept)) if kept.map.len() < self.map.len() => *kept = self,
+                Some(_) => {}
+                None => caches.push((language, self)),
+            }
+        });
+    }
+
     /// Stems `word` in place.
     fn stem(&mut self, stemmer: (Language, frostem::Stemmer), word: &mut String) {
         match Inline::new(word) {
-            Some(key) => self.stem_inline(stemmer, key, word),
+            Some(key) => self.stem_inline(stemmer.1, key, word),
             None => *word = stemmer.1.stem(word).into_owned(),
         }
     }
 
     /// Writes the stem of the word `key` into `out`.
-    fn stem_inline(
-        &mut self,
-        (language, stemmer): (Language, frostem::Stemmer),
-        key: Inline,
-        out: &mut String,
-    ) {
+    fn stem_inline(&mut self, stemmer: frostem::Stemmer, key: Inline, out: &mut String) {
         out.clear();
         if let Some(stem) = self.map.get(&key) {
             out.push_str(stem.as_str());
             return;
         }
-        let shared = SHARED_STEMS
-            .read()
-            .ok()
-            .and_then(|m| m.get(&(language, key)).copied());
-        let value = match shared {
-            Some(value) => value,
-            None => {
-                let stem = stemmer.stem(key.as_str());
-                let Some(value) = Inline::new(&stem) else {
-                    out.push_str(&stem);
-                    return;
-                };
-                if let Ok(mut m) = SHARED_STEMS.write() {
-                    if m.len() >= STEM_CACHE_ENTRIES * 2 {
-                        m.clear();
-                    }
-                    m.insert((language, key), value);
-                }
-                value
-            }
+        let stem = stemmer.stem(key.as_str());
+        let Some(value) = Inline::new(&stem) else {
+            out.push_str(&stem);
+            return;
         };
         if self.map.len() >= STEM_CACHE_ENTRIES {
             self.map.clear();
