@@ -288,6 +288,72 @@ pub fn load_qrels(path: &Path) -> Result<Qrels> {
     parse_qrels(&read_text(path)?, &path.display().to_string())
 }
 
+/// Reads a TREC run file (see `parse_run`).
+pub fn load_run(path: &Path, queries: &[EvalQuery], qrels: &Qrels) -> Result<Run> {
+    parse_run(
+        &read_text(path)?,
+        &path.display().to_string(),
+        queries,
+        qrels,
+    )
+}
+
+/// A run from a TREC run file (`qid Q0 docid rank score tag`, whatever engine wrote it), in
+/// the shape `run` returns, so any engine's rankings are scored by the same code. Each
+/// query's documents are ordered by score, higher first, then by rank; a repeated document
+/// keeps its best place. Every query of `queries` with a relevant judgment is in the run,
+/// with no hits if the file has none for it (it scores 0 rather than being left out).
+pub fn parse_run(text: &str, origin: &str, queries: &[EvalQuery], qrels: &Qrels) -> Result<Run> {
+    let mut by_query: HashMap<&str, Vec<(f32, u64, &str)>> = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let bad = |reason: String| Error::BadInput(format!("{origin}:{n}: {reason}"));
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [qid, _q0, docid, rank, score, ..] = fields[..] else {
+            return Err(bad(format!(
+                "expected `qid Q0 docid rank score tag`, found {} field(s)",
+                fields.len()
+            )));
+        };
+        let rank: u64 = rank
+            .parse()
+            .map_err(|_| bad(format!("rank `{rank}` is not a whole number")))?;
+        let score: f32 = score
+            .parse()
+            .ok()
+            .filter(|s: &f32| s.is_finite())
+            .ok_or_else(|| bad(format!("score `{score}` is not a number")))?;
+        by_query.entry(qid).or_default().push((score, rank, docid));
+    }
+    let judged: Vec<&EvalQuery> = queries
+        .iter()
+        .filter(|q| qrels.has_relevant(&q.id))
+        .collect();
+    let runs = judged
+        .iter()
+        .map(|q| {
+            let mut docs = by_query.remove(q.id.as_str()).unwrap_or_default();
+            docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut seen = HashSet::new();
+            QueryRun {
+                qid: q.id.clone(),
+                hits: docs
+                    .into_iter()
+                    .filter(|(_, _, doc)| seen.insert(*doc))
+                    .map(|(score, _, doc)| (doc.to_string(), score))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Run {
+        queries: runs,
+        unjudged: queries.len() - judged.len(),
+    })
+}
+
 /// Queries from BEIR `queries.jsonl` (`{"_id", "text", ...}` per line; chosen when the first
 /// non-blank line starts with `{`) or TSV `id<TAB>text` (a `query-id`/`qid`/`id` header line
 /// is skipped). `origin` names the file in errors, which read `origin:line: reason`.
@@ -617,6 +683,72 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "q1 Q0 d1 1 3.5 paperdex\nq1 Q0 d2 2 1.25 paperdex\n"
         );
+    }
+
+    #[test]
+    fn a_written_run_reads_back_the_same() {
+        let queries = parse_queries("q1\ta\nq2\tb\n", "q.tsv").unwrap();
+        let mut qrels = Qrels::default();
+        qrels.insert("q1", "d1", 1);
+        qrels.insert("q2", "d9", 1);
+        let run = Run {
+            queries: vec![
+                QueryRun {
+                    qid: "q1".into(),
+                    hits: vec![("d1".into(), 3.5), ("d2".into(), 1.25)],
+                },
+                QueryRun {
+                    qid: "q2".into(),
+                    hits: vec![("d3".into(), 0.5)],
+                },
+            ],
+            unjudged: 0,
+        };
+        let mut out = Vec::new();
+        run.write_trec(&mut out, "x").unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(parse_run(&text, "r", &queries, &qrels).unwrap(), run);
+    }
+
+    #[test]
+    fn run_files_are_ordered_by_score_and_every_judged_query_counts() {
+        let queries = parse_queries("q1\ta\nq2\tb\nq3\tc\n", "q.tsv").unwrap();
+        let mut qrels = Qrels::default();
+        qrels.insert("q1", "d1", 1);
+        qrels.insert("q2", "d2", 1);
+        // Out of order, a repeated document, an unjudged query (q3) and a query the run
+        // never answered (q2).
+        let text = "q1 Q0 d2 1 1.0 x\nq1 Q0 d1 2 2.0 x\nq1 Q0 d2 3 0.5 x\nq3 Q0 d7 1 9 x\n";
+        let run = parse_run(text, "r", &queries, &qrels).unwrap();
+        assert_eq!(run.unjudged, 1);
+        assert_eq!(run.queries.len(), 2);
+        assert_eq!(
+            run.queries[0].hits,
+            [("d1".into(), 2.0), ("d2".into(), 1.0)]
+        );
+        assert!(run.queries[1].hits.is_empty());
+        let report = score(&run, &qrels, false);
+        assert_eq!(report.queries, 2);
+        assert!(close(report.mean.mrr_10, 0.5), "{:?}", report.mean);
+    }
+
+    #[test]
+    fn bad_run_lines_name_file_and_line() {
+        let queries = parse_queries("q1\ta\n", "q.tsv").unwrap();
+        let qrels = parse_qrels("q1 0 d1 1\n", "qrels").unwrap();
+        for (text, needle) in [
+            (
+                "q1 Q0 d1 1 1.0 x\nq1 Q0 d2\n",
+                "run.txt:2: expected `qid Q0 docid rank score tag`",
+            ),
+            ("q1 Q0 d1 first 1.0 x\n", "run.txt:1: rank `first`"),
+            ("q1 Q0 d1 1 NaN x\n", "run.txt:1: score `NaN`"),
+        ] {
+            let err = parse_run(text, "run.txt", &queries, &qrels)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{err}");
+        }
     }
 
     #[test]

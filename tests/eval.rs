@@ -204,6 +204,34 @@ fn run_file_is_trec_format() {
 }
 
 #[test]
+fn scoring_a_written_run_gives_the_metrics_of_the_search() {
+    let (sb, queries, qrels) = scifact();
+    let run = sb.home.path().join("paperdex.run");
+    let searched = eval_json(&sb, &queries, &qrels, &["--run", run.to_str().unwrap()]);
+    let scored = eval_json(&sb, &queries, &qrels, &["--score", run.to_str().unwrap()]);
+    assert_eq!(searched, scored);
+    // A run that lost query 1's answers scores that query 0 instead of dropping it.
+    let text = std::fs::read_to_string(&run).unwrap();
+    let without_1: String = text
+        .lines()
+        .filter(|l| !l.starts_with("1 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let partial = write_file(sb.home.path(), "partial.run", &without_1);
+    let scored = eval_json(
+        &sb,
+        &queries,
+        &qrels,
+        &["--score", partial.to_str().unwrap()],
+    );
+    assert_eq!(scored["queries"], searched["queries"]);
+    assert!(
+        f64_field(&scored, "ndcg@10") < f64_field(&searched, "ndcg@10"),
+        "{scored}"
+    );
+}
+
+#[test]
 fn trec_qrels_and_tsv_queries_work_too() {
     let (sb, _, _) = scifact();
     let queries = write_file(

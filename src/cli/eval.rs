@@ -25,6 +25,9 @@ pub struct EvalArgs {
     /// Write the rankings as a TREC run file (qid Q0 docid rank score paperdex)
     #[arg(long, value_name = "FILE")]
     pub run: Option<PathBuf>,
+    /// Score this TREC run file (any engine's) instead of searching the index
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["run", "recency_weight"])]
+    pub score: Option<PathBuf>,
     /// Recency weight W (0 is plain BM25) [default: the schema's]
     #[arg(long)]
     pub recency_weight: Option<f32>,
@@ -36,12 +39,17 @@ pub fn run(global: &Global, args: &EvalArgs) -> Result<()> {
     // The files first: a typo in a path should not wait for (or trigger) an index build.
     let queries = eval::load_queries(&args.queries).map_err(UsageError)?;
     let qrels = eval::load_qrels(&args.qrels).map_err(UsageError)?;
-    let engine = super::open_for_reading(global)?;
-    let opts = EvalOptions {
-        recency_weight: args.recency_weight,
-        per_query: args.per_query,
+    let ranked = match &args.score {
+        Some(path) => eval::load_run(path, &queries, &qrels).map_err(UsageError)?,
+        None => {
+            let engine = super::open_for_reading(global)?;
+            let opts = EvalOptions {
+                recency_weight: args.recency_weight,
+                per_query: args.per_query,
+            };
+            eval::run(&engine, &queries, &qrels, &opts)?
+        }
     };
-    let ranked = eval::run(&engine, &queries, &qrels, &opts)?;
     let report = eval::score(&ranked, &qrels, args.per_query);
     if report.queries == 0 {
         return Err(UsageError(paperdex::Error::BadInput(format!(
