@@ -6,6 +6,12 @@
 //!
 //! `tantivy` is the plain default pipeline a user would write: title and abstract as TEXT
 //! with tantivy's `en_stem` analyzer, BM25 through QueryParser, no extras.
+//!
+//! The relevance comparison (scripts/compare-relevance.sh) uses the same tantivy pipeline on
+//! a BEIR corpus and writes a TREC run of the top 1000 per query (the query's en_stem terms
+//! ORed over title and abstract, so claims with syntax characters need no escaping):
+//!
+//!   peers tantivy-run CORPUS.jsonl QUERIES.jsonl RUN_OUT INDEX_DIR
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -17,7 +23,7 @@ use paperdex::search::SearchRequest;
 use paperdex::{Engine, IndexOptions};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
-use tantivy::schema::{Schema, TextFieldIndexing, TextOptions, STORED, STRING};
+use tantivy::schema::{Field, Schema, TextFieldIndexing, TextOptions, STORED, STRING};
 use tantivy::{doc, Index};
 
 // The allocator the paperdex binary ships with, for both engines, so the comparison is of
@@ -57,8 +63,19 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if let [mode, corpus, queries, run, dir] = args.as_slice() {
+        if mode == "tantivy-run" {
+            return tantivy_run(
+                Path::new(corpus),
+                Path::new(queries),
+                Path::new(run),
+                Path::new(dir),
+            );
+        }
+    }
     let [engine, listings, queries, dir] = args.as_slice() else {
         eprintln!("usage: peers paperdex|tantivy LISTINGS QUERIES INDEX_DIR (see scripts/compare-peers.sh)");
+        eprintln!("       peers tantivy-run CORPUS QUERIES RUN_OUT INDEX_DIR (see scripts/compare-relevance.sh)");
         return;
     };
     let (listings, dir) = (Path::new(listings), Path::new(dir));
@@ -92,38 +109,9 @@ fn main() {
             )
         }
         "tantivy" => {
-            let text = TextOptions::default()
-                .set_indexing_options(
-                    TextFieldIndexing::default()
-                        .set_tokenizer("en_stem")
-                        .set_index_option(
-                            tantivy::schema::IndexRecordOption::WithFreqsAndPositions,
-                        ),
-                )
-                .set_stored();
-            let mut builder = Schema::builder();
-            let id = builder.add_text_field("id", STRING | STORED);
-            let title = builder.add_text_field("title", text.clone());
-            let abstract_text = builder.add_text_field("abstract", text);
-            std::fs::create_dir_all(dir).unwrap();
-            let index = Index::create_in_dir(dir, builder.build()).unwrap();
-            let mut writer: tantivy::IndexWriter = index.writer(256 << 20).unwrap();
-            let mut docs = 0;
-            for line in open(listings).lines() {
-                let line = line.unwrap();
-                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-                writer
-                    .add_document(doc!(
-                        id => v["id"].as_str().unwrap_or_default(),
-                        title => v["title"].as_str().unwrap_or_default(),
-                        abstract_text => v["abstract"].as_str().unwrap_or_default(),
-                    ))
-                    .unwrap();
-                docs += 1;
-            }
-            writer.commit().unwrap();
+            let (docs, index, fields) = tantivy_index(listings, dir, ["id", "title", "abstract"]);
             let reader = index.reader().unwrap();
-            let parser = QueryParser::for_index(&index, vec![title, abstract_text]);
+            let parser = QueryParser::for_index(&index, vec![fields[1], fields[2]]);
             (
                 docs,
                 Box::new(move |q| {
@@ -161,4 +149,92 @@ fn main() {
             "p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99),
         })
     );
+}
+
+/// Indexes JSON lines into a plain tantivy index: `keys` name the id, title and abstract
+/// members; title and abstract are TEXT with `en_stem`, the id a stored STRING.
+fn tantivy_index(input: &Path, dir: &Path, keys: [&str; 3]) -> (u64, Index, [Field; 3]) {
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("en_stem")
+                .set_index_option(tantivy::schema::IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let mut builder = Schema::builder();
+    let id = builder.add_text_field("id", STRING | STORED);
+    let title = builder.add_text_field("title", text.clone());
+    let abstract_text = builder.add_text_field("abstract", text);
+    std::fs::create_dir_all(dir).unwrap();
+    let index = Index::create_in_dir(dir, builder.build()).unwrap();
+    let mut writer: tantivy::IndexWriter = index.writer(256 << 20).unwrap();
+    let mut docs = 0;
+    for line in open(input).lines() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let member = |key: &str| match &v[key] {
+            serde_json::Value::Number(n) => n.to_string(),
+            other => other.as_str().unwrap_or_default().to_string(),
+        };
+        writer
+            .add_document(doc!(
+                id => member(keys[0]),
+                title => member(keys[1]),
+                abstract_text => member(keys[2]),
+            ))
+            .unwrap();
+        docs += 1;
+    }
+    writer.commit().unwrap();
+    (docs, index, [id, title, abstract_text])
+}
+
+/// Plain tantivy BM25 (k1 1.2, b 0.75) over a BEIR corpus: each query's en_stem terms ORed
+/// over title and abstract, top 1000 written as a TREC run.
+fn tantivy_run(corpus: &Path, queries: &Path, run: &Path, dir: &Path) {
+    use std::io::Write;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Value};
+    use tantivy::Term;
+
+    let (_, index, [id, title, abstract_text]) =
+        tantivy_index(corpus, dir, ["_id", "title", "text"]);
+    let searcher = index.reader().unwrap().searcher();
+    let mut analyzer = index.tokenizers().get("en_stem").unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(run).unwrap());
+    for line in open(queries).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let qid = match &v["_id"] {
+            serde_json::Value::Number(n) => n.to_string(),
+            other => other.as_str().unwrap_or_default().to_string(),
+        };
+        let mut terms = Vec::new();
+        analyzer
+            .token_stream(v["text"].as_str().unwrap_or_default())
+            .process(&mut |t| terms.push(t.text.clone()));
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .flat_map(|t| [title, abstract_text].map(|f| Term::from_field_text(f, t)))
+            .map(|term| {
+                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                (Occur::Should, Box::new(q) as Box<dyn Query>)
+            })
+            .collect();
+        let hits = searcher
+            .search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(1000).order_by_score(),
+            )
+            .unwrap();
+        for (rank, (score, addr)) in hits.into_iter().enumerate() {
+            let doc: tantivy::TantivyDocument = searcher.doc(addr).unwrap();
+            let doc_id = doc
+                .get_first(id)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            writeln!(out, "{qid} Q0 {doc_id} {} {score} tantivy", rank + 1).unwrap();
+        }
+    }
+    out.flush().unwrap();
 }
