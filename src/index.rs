@@ -163,6 +163,10 @@ impl PaperIndex {
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, &paper.id);
         doc.add_text(f.title, &paper.title);
+        if f.abstract_includes_title {
+            // A separate value: tantivy leaves a position gap, so no phrase spans the two.
+            doc.add_text(f.abstract_text, &paper.title);
+        }
         doc.add_text(f.abstract_text, &paper.abstract_text);
         for author in &paper.authors {
             doc.add_text(f.author, author);

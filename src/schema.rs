@@ -66,6 +66,10 @@ pub struct FieldConfig {
     pub default: bool,
     #[serde(default = "one")]
     pub boost: f32,
+    /// Abstract only: also index the title's words in this field, so its BM25 sees the paper
+    /// as one text (one length, one term frequency: "flat" BM25).
+    #[serde(default)]
+    pub include_title: bool,
 }
 
 fn one() -> f32 {
@@ -148,6 +152,11 @@ impl SchemaConfig {
             if field.kind != FieldKind::Facet && !(field.boost.is_finite() && field.boost > 0.0) {
                 return Err(err(format!("field `{name}`: boost must be > 0")));
             }
+            if field.include_title && name != "abstract" {
+                return Err(err(format!(
+                    "field `{name}`: include_title applies to `abstract` only"
+                )));
+            }
             if field.kind == FieldKind::Text {
                 let tok = field.tokenizer.as_deref().unwrap_or_default();
                 if !config.tokenizers.contains_key(tok) {
@@ -183,12 +192,13 @@ impl SchemaConfig {
     }
 
     /// Identifies what was written into an index: version plus a hash of the parts that
-    /// change the tokens (tokenizers and field kinds/tokenizers, not boosts or ranking).
+    /// change the tokens (tokenizers, field kinds/tokenizers and `include_title`, not boosts or
+    /// ranking).
     pub fn fingerprint(&self) -> String {
-        let index_parts: Vec<(&String, FieldKind, &Option<String>)> = self
+        let index_parts: Vec<(&String, FieldKind, &Option<String>, bool)> = self
             .fields
             .iter()
-            .map(|(n, f)| (n, f.kind, &f.tokenizer))
+            .map(|(n, f)| (n, f.kind, &f.tokenizer, f.include_title))
             .collect();
         let bytes = serde_json::to_vec(&(&self.tokenizers, index_parts)).expect("serializable");
         format!("v{}-{}", self.version, &blake3::hash(&bytes).to_hex()[..12])
@@ -220,6 +230,7 @@ impl SchemaConfig {
             schema: builder.build(),
             title,
             abstract_text,
+            abstract_includes_title: self.fields["abstract"].include_title,
             author,
             topic,
             date,
@@ -253,6 +264,8 @@ pub struct PaperFields {
     pub schema: Schema,
     pub title: Field,
     pub abstract_text: Field,
+    /// The abstract field also holds the title's tokens (`include_title`).
+    pub abstract_includes_title: bool,
     pub author: Field,
     pub topic: Field,
     pub date: Field,
@@ -277,7 +290,8 @@ mod tests {
             3,
             "id, title and abstract are searched by default"
         );
-        assert!(defaults.contains(&(fields.title, 2.0)));
+        assert!(defaults.contains(&(fields.title, 0.2)));
+        assert!(fields.abstract_includes_title);
         assert!(defaults.contains(&(fields.id, 5.0)));
     }
 
