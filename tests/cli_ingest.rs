@@ -244,3 +244,27 @@ fn gen_corpus_is_deterministic_and_indexes_as_arxiv_listings() {
     assert_eq!(report["added"].as_u64(), Some(300));
     assert_eq!(report["skipped"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_malformed_file_with_strict_exits_2_naming_file_and_line_and_keeps_the_good_papers() {
+    let sb = Sandbox::new();
+    let good = sb.home.path().join("good.jsonl");
+    write_listings(&good, 3);
+    sb.sub("index").arg(&good).assert().success();
+    let bad = sb.home.path().join("bad.jsonl");
+    let mut text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replace("2601.", "2602.");
+    text.push_str("{\"id\": \"2602.99999\", \"title\": \n");
+    std::fs::write(&bad, text).unwrap();
+    let out = sb.sub("index").arg("--strict").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.jsonl:4"), "{stderr}");
+    let stats = parse_json(&sb.sub("stats").arg("--json").output().unwrap().stdout);
+    assert_eq!(stats["papers"], 3, "{stats}");
+    // Without --strict the bad line is skipped and reported, the rest indexed: exit 0.
+    let out = sb.sub("index").arg("--json").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(parse_json(&out.stdout)["added"], 3);
+}

@@ -82,7 +82,8 @@ impl std::error::Error for UsageError {
     }
 }
 
-/// Exit codes: 2 for the user's mistakes (bad query, bad arguments), 1 for everything else.
+/// Exit codes: 2 for the user's mistakes (bad query, bad arguments, a malformed input file), 1
+/// for everything else (including a missing or locked index and an unknown paper id).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<UsageError>().is_some() {
         return 2;
@@ -91,6 +92,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         Some(
             paperdex::Error::QuerySyntax { .. }
             | paperdex::Error::InvalidRequest(_)
+            | paperdex::Error::BadInput(_)
             | paperdex::Error::Schema { .. },
         ) => 2,
         _ => 1,
