@@ -857,6 +857,52 @@ mod tests {
         assert_eq!(super::super::sniff("x", "{\"a\":1}\n"), Some(Format::Jsonl));
     }
 
+    mod date_properties {
+        use proptest::prelude::*;
+        use time::{Date, Month};
+
+        use super::super::date;
+
+        fn any_date() -> impl Strategy<Value = Date> {
+            (1000i32..9999, 1u8..=12, 1u8..=31).prop_filter_map("a real day", |(y, m, d)| {
+                Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+            })
+        }
+
+        proptest! {
+            /// Any text gives a date or an error that quotes it, never a panic.
+            #[test]
+            fn never_panics(s in "\\PC{0,40}") {
+                if let Err(e) = date(&s) {
+                    prop_assert!(e.contains(s.trim()), "{e}");
+                }
+            }
+
+            /// Every real day reads back from its ISO form (with or without a time) and from
+            /// the snapshot's RFC 2822 form.
+            #[test]
+            fn iso_and_rfc2822_round_trip(d in any_date(), h in 0u8..24) {
+                let iso = format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day());
+                prop_assert_eq!(date(&iso), Ok(d));
+                prop_assert_eq!(date(&format!("{iso}T{h:02}:00:00Z")), Ok(d));
+                let month = &format!("{:?}", d.month())[..3];
+                let rfc = format!("{:?}, {} {month} {} {h:02}:18:42 GMT", d.weekday(), d.day(), d.year());
+                prop_assert_eq!(date(&rfc), Ok(d));
+            }
+
+            /// A day past the month's end is refused as impossible, not shifted.
+            #[test]
+            fn impossible_days_are_refused(y in 1000i32..9999, m in 1u8..=12, d in 29u8..=31) {
+                let iso = format!("{y:04}-{m:02}-{d:02}");
+                let real = Date::from_calendar_date(y, Month::try_from(m).unwrap(), d);
+                match real {
+                    Ok(real) => prop_assert_eq!(date(&iso), Ok(real)),
+                    Err(_) => prop_assert!(date(&iso).unwrap_err().starts_with("impossible")),
+                }
+            }
+        }
+    }
+
     #[test]
     fn dates() {
         assert_eq!(
