@@ -17,7 +17,11 @@ struct Server {
 
 impl Server {
     fn start(sb: &Sandbox) -> Server {
-        let (child, base) = common::spawn_server(sb);
+        Server::start_with(sb, &[])
+    }
+
+    fn start_with(sb: &Sandbox, args: &[&str]) -> Server {
+        let (child, base) = common::spawn_server_with(sb, args);
         Server { child, base }
     }
 
@@ -35,12 +39,19 @@ impl Server {
 
     /// A GET written by hand, for URIs longer than HTTP clients agree to send.
     fn raw_get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = self.raw("GET", path, &[]);
+        (status, body)
+    }
+
+    /// A request written by hand: status, header lines (lowercased), body.
+    fn raw(&self, method: &str, path: &str, headers: &[&str]) -> (u16, Vec<String>, String) {
         use std::io::{Read, Write};
         let mut stream =
             std::net::TcpStream::connect(self.base.trim_start_matches("http://")).unwrap();
+        let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n"
         )
         .unwrap();
         let mut response = String::new();
@@ -50,11 +61,9 @@ impl Server {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let headers = head.lines().skip(1).map(str::to_ascii_lowercase).collect();
+        (status, headers, body.to_string())
     }
 
     fn json(&self, path: &str) -> (u16, Value) {
@@ -326,4 +335,106 @@ fn sigterm_stops_the_server_gracefully() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+}
+
+/// Prefixes of every letter over all fields, every facet counted, 1,000 snippets: the kind of
+/// request that reads most of the index.
+const PATHOLOGICAL: &str =
+    "/api/search?q=a*+b*+c*+d*+e*+f*+g*+h*+i*+j*+k*+l*+m*+n*+o*+p*+r*+s*+t*+u*+v*+w*&limit=1000";
+
+fn listings_sandbox() -> Sandbox {
+    let sb = Sandbox::new();
+    let slice = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/listings-slice.jsonl.gz");
+    sb.index_files(&[slice]);
+    sb
+}
+
+#[test]
+fn a_query_over_its_time_budget_gets_503_timeout_and_the_server_keeps_serving() {
+    let sb = listings_sandbox();
+    let server = Server::start_with(&sb, &["--time-budget-ms", "100"]);
+    let started = Instant::now();
+    let (status, body) = server.json(PATHOLOGICAL);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "timeout", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100 ms"),
+        "{body}"
+    );
+    // Answered at the budget, not when the work ends; then ordinary requests still work.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let (status, r) = server.json("/api/search?q=reasoning&facets=0");
+    assert_eq!(status, 200, "{r}");
+    // With the default budget the same request completes.
+    let roomy = Server::start(&sb);
+    let (status, r) = roomy.json(PATHOLOGICAL);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["hits"].as_array().unwrap().len(), 1000);
+}
+
+#[test]
+fn cors_is_off_unless_an_origin_is_given() {
+    let sb = Sandbox::with_seeds();
+    let origin = "Origin: http://localhost:5173";
+    let closed = Server::start(&sb);
+    let (status, headers, _) = closed.raw("GET", "/api/search?q=x", &[origin]);
+    assert_eq!(status, 200);
+    assert!(
+        !headers.iter().any(|h| h.starts_with("access-control-")),
+        "{headers:?}"
+    );
+    let preflight = [origin, "Access-Control-Request-Method: GET"];
+    let (_, headers, _) = closed.raw("OPTIONS", "/api/search", &preflight);
+    assert!(
+        !headers.iter().any(|h| h.starts_with("access-control-")),
+        "{headers:?}"
+    );
+
+    let open = Server::start_with(&sb, &["--cors", "http://localhost:5173"]);
+    let (status, headers, _) = open.raw("GET", "/api/search?q=x", &[origin]);
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains(&"access-control-allow-origin: http://localhost:5173".to_string()),
+        "{headers:?}"
+    );
+    let (status, headers, _) = open.raw("OPTIONS", "/api/search", &preflight);
+    assert!((200..300).contains(&status), "{status} {headers:?}");
+    assert!(
+        headers
+            .iter()
+            .any(|h| h.starts_with("access-control-allow-methods:") && h.contains("get")),
+        "{headers:?}"
+    );
+
+    for bad in ["*", "localhost:5173", "http://localhost:5173/path"] {
+        let out = sb.sub("serve").args(["--cors", bad]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--cors {bad}");
+    }
+}
+
+#[test]
+fn no_route_serves_files_from_disk() {
+    let sb = Sandbox::with_seeds();
+    let server = Server::start(&sb);
+    for path in [
+        "/Cargo.toml",
+        "/../Cargo.toml",
+        "/%2e%2e/%2e%2e/Cargo.toml",
+        "/static/index.html",
+        "/src/server/static/app.js",
+        "/api/papers/..%2f..%2fCargo.toml",
+        "/api/papers/../../../../etc/passwd",
+        "/etc/passwd",
+    ] {
+        let (status, _, body) = server.raw("GET", path, &[]);
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(
+            !body.contains("[package]") && !body.contains("root:"),
+            "{path}: {body}"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -17,6 +18,26 @@ pub struct ServeArgs {
     /// Allow an address other than loopback (the index becomes readable from the network)
     #[arg(long)]
     pub allow_remote: bool,
+    /// Longest a request may compute before it is answered 503 `timeout`
+    #[arg(long, value_name = "MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub time_budget_ms: u64,
+    /// Let pages from this origin (`https://host[:port]`) call the API; CORS is off without it
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    pub cors: Option<axum::http::HeaderValue>,
+}
+
+/// An origin as browsers send it: scheme, host, optional port, nothing else.
+fn parse_origin(s: &str) -> Result<axum::http::HeaderValue, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("an origin starts with http:// or https://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '*']) {
+        return Err(format!(
+            "`{s}` is not an origin (scheme://host[:port], no path)"
+        ));
+    }
+    axum::http::HeaderValue::from_str(s).map_err(|e| e.to_string())
 }
 
 pub fn run(engine: Engine, args: &ServeArgs) -> Result<()> {
@@ -45,7 +66,12 @@ pub fn run(engine: Engine, args: &ServeArgs) -> Result<()> {
             engine.dir().display(),
             listener.local_addr()?
         );
-        http::serve(Arc::new(engine), listener, shutdown_signal()).await?;
+        let opts = http::ServerOptions {
+            time_budget: Duration::from_millis(args.time_budget_ms),
+            cors: args.cors.clone(),
+            ..http::ServerOptions::default()
+        };
+        http::serve(Arc::new(engine), &opts, listener, shutdown_signal()).await?;
         eprintln!("paperdex: stopped");
         Ok(())
     })

@@ -3,13 +3,16 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use tokio::sync::Semaphore;
+use tower_http::cors::CorsLayer;
 
 use crate::engine::{Engine, FacetsRequest};
 use crate::error::Error;
@@ -68,22 +71,79 @@ impl IntoResponse for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
-/// Runs engine work off the async threads; a panic becomes a 500, never a dead server.
-async fn blocking<T, F>(engine: &Arc<Engine>, work: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
-{
-    let engine = engine.clone();
-    match tokio::task::spawn_blocking(move || work(&engine)).await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(_) => Err(ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: "the request failed inside paperdex".into(),
-        }),
+/// How the server protects itself from slow or hostile requests.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Longest a request may take, waiting for a slot included, before it is answered 503
+    /// `timeout`: a query over a huge term range (`a* b* c*`) never holds a client forever.
+    pub time_budget: Duration,
+    /// Engine calls running at once; others wait for a slot within their budget. A request
+    /// that timed out keeps its slot until its work ends, so runaway queries cannot pile up.
+    pub max_in_flight: usize,
+    /// The one origin whose pages may call the API (CORS); none by default.
+    pub cors: Option<HeaderValue>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ServerOptions {
+            time_budget: Duration::from_secs(2),
+            max_in_flight: (2 * cores).max(4),
+            cors: None,
+        }
     }
 }
+
+/// What every handler shares.
+pub struct App {
+    engine: Arc<Engine>,
+    slots: Arc<Semaphore>,
+    time_budget: Duration,
+}
+
+impl App {
+    /// Runs engine work on tokio's blocking pool within the time budget; a panic becomes a
+    /// 500, never a dead server.
+    async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        let slots = self.slots.clone();
+        let job = async move {
+            let slot = slots
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            tokio::task::spawn_blocking(move || {
+                let _slot = slot;
+                work(&engine)
+            })
+            .await
+        };
+        match tokio::time::timeout(self.time_budget, job).await {
+            Ok(Ok(result)) => result.map_err(ApiError::from),
+            Ok(Err(_)) => Err(ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "the request failed inside paperdex".into(),
+            }),
+            Err(_) => Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "timeout",
+                message: format!(
+                    "the request took longer than its {} ms budget (a query over very many \
+                     terms, such as short prefixes, can: make it more specific)",
+                    self.time_budget.as_millis()
+                ),
+            }),
+        }
+    }
+}
+
+type Shared = State<Arc<App>>;
 
 /// The routes described in `openapi.json` (a test keeps the two in step). `/app.js` and
 /// `/style.css` are the page's own assets and are left out.
@@ -98,8 +158,13 @@ pub const DOCUMENTED_ROUTES: [&str; 7] = [
 ];
 
 /// The routes, over one engine shared by every request.
-pub fn router(engine: Arc<Engine>) -> Router {
-    Router::new()
+pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
+    let app = Arc::new(App {
+        engine,
+        slots: Arc::new(Semaphore::new(opts.max_in_flight.max(1))),
+        time_budget: opts.time_budget,
+    });
+    let router = Router::new()
         .route(
             "/",
             get(|| async { static_file("text/html; charset=utf-8", INDEX_HTML) }),
@@ -128,16 +193,26 @@ pub fn router(engine: Arc<Engine>) -> Router {
                 message: "no such route".into(),
             }
         })
-        .with_state(engine)
+        .with_state(app);
+    match &opts.cors {
+        // Without it browsers refuse cross-origin reads: no CORS header is ever sent.
+        None => router,
+        Some(origin) => router.layer(
+            CorsLayer::new()
+                .allow_origin(origin.clone())
+                .allow_methods([Method::GET]),
+        ),
+    }
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
     engine: Arc<Engine>,
+    opts: &ServerOptions,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(engine))
+    axum::serve(listener, router(engine, opts))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -227,13 +302,13 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
     Ok(req)
 }
 
-async fn search(State(engine): State<Arc<Engine>>, RawQuery(raw): RawQuery) -> ApiResult {
+async fn search(State(app): Shared, RawQuery(raw): RawQuery) -> ApiResult {
     let req = search_request(raw)?;
-    let response = blocking(&engine, move |e| e.search(&req)).await?;
+    let response = app.run(move |e| e.search(&req)).await?;
     Ok(Json(response).into_response())
 }
 
-async fn facets(State(engine): State<Arc<Engine>>, RawQuery(raw): RawQuery) -> ApiResult {
+async fn facets(State(app): Shared, RawQuery(raw): RawQuery) -> ApiResult {
     let mut req = FacetsRequest::default();
     for (key, value) in pairs(raw) {
         match key.as_str() {
@@ -242,20 +317,16 @@ async fn facets(State(engine): State<Arc<Engine>>, RawQuery(raw): RawQuery) -> A
             _ => return Err(unknown(&key, &["topic", "q"])),
         }
     }
-    let counts = blocking(&engine, move |e| e.facets(&req)).await?;
+    let counts = app.run(move |e| e.facets(&req)).await?;
     Ok(Json(counts).into_response())
 }
 
-async fn paper(State(engine): State<Arc<Engine>>, Path(id): Path<String>) -> ApiResult {
-    let paper = blocking(&engine, move |e| e.get(&id)).await?;
+async fn paper(State(app): Shared, Path(id): Path<String>) -> ApiResult {
+    let paper = app.run(move |e| e.get(&id)).await?;
     Ok(Json(paper).into_response())
 }
 
-async fn similar(
-    State(engine): State<Arc<Engine>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
+async fn similar(State(app): Shared, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
     let mut limit = SIMILAR_LIMIT;
     for (key, value) in pairs(raw) {
         match key.as_str() {
@@ -263,12 +334,12 @@ async fn similar(
             _ => return Err(unknown(&key, &["limit"])),
         }
     }
-    let response = blocking(&engine, move |e| e.similar(&id, limit)).await?;
+    let response = app.run(move |e| e.similar(&id, limit)).await?;
     Ok(Json(response).into_response())
 }
 
-async fn health(State(engine): State<Arc<Engine>>) -> ApiResult {
-    let stats = blocking(&engine, |e| e.stats()).await?;
+async fn health(State(app): Shared) -> ApiResult {
+    let stats = app.run(|e| e.stats()).await?;
     Ok(
         Json(json!({ "status": "ok", "papers": stats.papers, "last_date": stats.last_date }))
             .into_response(),

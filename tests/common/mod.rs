@@ -224,12 +224,18 @@ pub fn shape(value: &Value) -> Value {
 /// Starts `paperdex serve` on a free loopback port over the sandbox's index; returns the child
 /// and its base URL (read from the "serving ... at http://ADDR/" line on stderr).
 pub fn spawn_server(sb: &Sandbox) -> (std::process::Child, String) {
+    spawn_server_with(sb, &[])
+}
+
+/// `spawn_server` with more `serve` arguments.
+pub fn spawn_server_with(sb: &Sandbox, args: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
         .env("HOME", sb.home.path())
         .env_remove("PAPERDEX_INDEX")
         .args(["serve", "--addr", "127.0.0.1:0", "--index"])
         .arg(sb.index_dir())
+        .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
