@@ -7,6 +7,7 @@ pub mod recency;
 mod snippet;
 mod top;
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::time::Instant;
 
@@ -321,14 +322,19 @@ impl PaperIndex {
         } else {
             None
         };
+        let bm25 = if req.explain {
+            let addrs: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+            bm25_of(&searcher, &*plan.text_query, &addrs)?
+        } else {
+            HashMap::new()
+        };
         let mut hits = Vec::with_capacity(ranked.len());
         for (score, addr) in ranked {
             let paper = self.paper_of(&searcher.doc(addr)?)?;
-            let explain = if req.explain {
-                Some(self.explain(&searcher, &plan, addr, &paper)?)
-            } else {
-                None
-            };
+            let explain = req.explain.then(|| {
+                let bm25 = bm25.get(&addr).copied().unwrap_or(0.0);
+                explain(&plan, bm25, &paper)
+            });
             hits.push(make_hit(paper, score, snippets.as_mut(), explain));
         }
         Ok(SearchResponse {
@@ -392,39 +398,6 @@ impl PaperIndex {
         })
     }
 
-    fn explain(
-        &self,
-        searcher: &Searcher,
-        plan: &Plan,
-        addr: DocAddress,
-        paper: &Paper,
-    ) -> Result<Explain> {
-        let bm25 = plan
-            .text_query
-            .explain(searcher, addr)
-            .map(|e| e.value())
-            .unwrap_or(0.0);
-        let date_days = paper.date.map(days_since_epoch);
-        let (boost, age, weight, half_life, as_of) = match plan.recency {
-            Some(r) => (
-                r.boost(date_days),
-                date_days.map(|d| r.age_days(d)),
-                r.weight,
-                r.half_life_days,
-                date_from_days(r.as_of_days).map(format_date),
-            ),
-            None => (1.0, None, 0.0, 0.0, None),
-        };
-        Ok(Explain {
-            bm25,
-            recency_boost: boost,
-            age_days: age,
-            recency_weight: weight,
-            half_life_days: half_life,
-            as_of,
-        })
-    }
-
     fn highlighter(&self, searcher: &Searcher, query: &dyn Query) -> Result<Highlighter> {
         Highlighter::new(searcher, query, self.fields.abstract_text, SNIPPET_CHARS)
     }
@@ -435,6 +408,56 @@ impl PaperIndex {
         let plan = self.plan(req, &searcher)?;
         Ok(searcher.search(&plan.query, &FacetsCollector)?)
     }
+}
+
+/// The score breakdown of one hit whose text-query BM25 is `bm25`.
+fn explain(plan: &Plan, bm25: f32, paper: &Paper) -> Explain {
+    let date_days = paper.date.map(days_since_epoch);
+    let (boost, age, weight, half_life, as_of) = match plan.recency {
+        Some(r) => (
+            r.boost(date_days),
+            date_days.map(|d| r.age_days(d)),
+            r.weight,
+            r.half_life_days,
+            date_from_days(r.as_of_days).map(format_date),
+        ),
+        None => (1.0, None, 0.0, 0.0, None),
+    };
+    Explain {
+        bm25,
+        recency_boost: boost,
+        age_days: age,
+        recency_weight: weight,
+        half_life_days: half_life,
+        as_of,
+    }
+}
+
+/// The BM25 of `query` for each of `addrs`, scored as a search scores them: one pass over the
+/// matches of each segment that holds one. (tantivy's `Weight::explain` seeks sub-scorers
+/// backwards when a term is missing from a segment, which trips its debug assertions:
+/// tantivy issue #2645.)
+fn bm25_of(
+    searcher: &Searcher,
+    query: &dyn Query,
+    addrs: &[DocAddress],
+) -> Result<HashMap<DocAddress, f32>> {
+    let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(
+        searcher,
+    ))?;
+    let mut wanted: HashMap<u32, HashSet<u32>> = HashMap::new();
+    for a in addrs {
+        wanted.entry(a.segment_ord).or_default().insert(a.doc_id);
+    }
+    let mut scores = HashMap::with_capacity(addrs.len());
+    for (segment, docs) in wanted {
+        weight.for_each(searcher.segment_reader(segment), &mut |doc, score| {
+            if docs.contains(&doc) {
+                scores.insert(DocAddress::new(segment, doc), score);
+            }
+        })?;
+    }
+    Ok(scores)
 }
 
 fn make_hit(

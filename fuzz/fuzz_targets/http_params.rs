@@ -1,0 +1,7 @@
+//! Fuzz target `http_params`: see `http_params` in tests/common/fuzz_cases.rs for what it checks.
+#![no_main]
+
+#[path = "../../tests/common/fuzz_cases.rs"]
+mod cases;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cases::http_params(data));

@@ -1,0 +1,129 @@
+//! What each fuzz target checks, shared by the targets under `fuzz/` (through `#[path]`) and
+//! by `tests/fuzz_regressions.rs`, which replays every input the fuzzers ever crashed on.
+
+use std::sync::OnceLock;
+
+use paperdex::ingest::read::{decode, Input};
+use paperdex::ingest::{parse, parse_lines, sniff, Format, ParseOptions};
+use paperdex::schema::SchemaConfig;
+use paperdex::search::{SearchRequest, SortOrder};
+use paperdex::server::{http, stdio};
+use paperdex::{Engine, IndexOptions};
+
+/// The bundled listings sample and two seed files, indexed once per process.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    &ENGINE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let engine =
+                Engine::open_or_create(dir.path(), SchemaConfig::builtin()).expect("index");
+            // The project's samples, from the test crate or from fuzz/ below it.
+            let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .map(|dir| dir.join("corpus-samples"))
+                .find(|dir| dir.is_dir())
+                .expect("corpus-samples/ above the crate");
+            let inputs = [
+                "arxiv-listings-sample.jsonl",
+                "000_49c743b0cf8a9bc6.txt",
+                "001_2e2c283b0582c765.txt",
+            ]
+            .map(|f| Input::Path(samples.join(f)));
+            engine
+                .index(&inputs, &IndexOptions::default())
+                .expect("samples index");
+            (dir, engine)
+        })
+        .1
+}
+
+/// Every ingest format on arbitrary bytes: the first byte picks the format (or sniffing),
+/// the rest is the file. Parsing never panics, and every skip names a line of the file.
+pub fn ingest(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let (text, _) = decode("fuzz.txt", rest.to_vec());
+    let format = match Format::ALL.get(pick as usize % 9) {
+        Some(&f) => f,
+        None => match sniff("fuzz.txt", &text) {
+            Some(f) => f,
+            None => return,
+        },
+    };
+    let opts = ParseOptions {
+        year: (pick & 0x80 != 0).then_some(2025),
+        field_map: vec![
+            ("title".into(), "name".into()),
+            ("date".into(), "when".into()),
+        ],
+        ..ParseOptions::default()
+    };
+    let lines = text.lines().count() as u64 + 1;
+    let parsed = if format.is_line_based() {
+        parse_lines("fuzz.txt", &text, format, &opts, 1)
+    } else {
+        parse("fuzz.txt", &text, format, &opts)
+    };
+    for skip in &parsed.skipped {
+        assert!(
+            skip.line <= lines,
+            "{skip} is past the end of a {lines}-line file"
+        );
+    }
+}
+
+/// The query layer: arbitrary text as the query, the other knobs from the first four bytes.
+/// A search gives results or a user error, never a panic or an internal error.
+pub fn query(data: &[u8]) {
+    let (knobs, text) = data.split_at(data.len().min(4));
+    let knob = |i: usize| knobs.get(i).copied().unwrap_or(0);
+    let req = SearchRequest {
+        q: String::from_utf8_lossy(text).into_owned(),
+        plain: knob(0) & 1 == 1,
+        sort: if knob(0) & 2 == 2 {
+            SortOrder::Date
+        } else {
+            SortOrder::Relevance
+        },
+        facets: Some(knob(0) & 4 == 4),
+        explain: knob(0) & 8 == 8,
+        limit: Some(knob(1) as usize),
+        offset: knob(2) as usize * 7,
+        recency_weight: Some(knob(3) as f32 / 16.0),
+        topic: if knob(0) & 16 == 16 {
+            vec!["/arxiv/cs".into()]
+        } else {
+            Vec::new()
+        },
+        ..SearchRequest::default()
+    };
+    search(&req);
+}
+
+/// HTTP query-parameter parsing: arbitrary bytes as `/api/search`'s raw query string. It
+/// parses to a request or a 400; a parsed request then searches as `query` requires.
+pub fn http_params(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data).into_owned();
+    if let Ok(req) = http::search_request(Some(raw)) {
+        search(&req);
+    }
+}
+
+/// The stdio (JSON-RPC) loop on arbitrary bytes: it ends normally and every reply is one JSON
+/// object or array per line.
+pub fn stdio(data: &[u8]) {
+    let mut out = Vec::new();
+    stdio::run(engine(), data, &mut out).expect("writing to a Vec cannot fail");
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let reply: serde_json::Value = serde_json::from_slice(line).expect("replies are JSON");
+        assert!(reply.is_object() || reply.is_array(), "{reply}");
+    }
+}
+
+fn search(req: &SearchRequest) {
+    if let Err(e) = engine().search(req) {
+        assert!(e.is_user_error(), "internal error for {req:?}: {e}");
+    }
+}
