@@ -16,7 +16,7 @@ use crate::paper::Paper;
 use crate::schema::SchemaConfig;
 use crate::search::{format_date, FacetCounts, SearchRequest, SearchResponse};
 use rustc_hash::FxHashSet;
-use tantivy::IndexWriter;
+use tantivy::{IndexWriter, TantivyError};
 
 /// Settings for one indexing run.
 #[derive(Debug, Clone)]
@@ -96,6 +96,15 @@ pub struct FacetsRequest {
     pub q: String,
 }
 
+/// What `Engine::check` found.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckReport {
+    pub index: String,
+    pub papers: u64,
+    /// Segment files whose contents no longer match the checksum written with them.
+    pub damaged: Vec<String>,
+}
+
 /// Index statistics.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
@@ -136,9 +145,7 @@ impl Engine {
                 let _lock =
                     old.writer::<tantivy::TantivyDocument>(15_000_000)
                         .map_err(|e| match e {
-                            tantivy::TantivyError::LockFailure(..) => {
-                                Error::Locked(dir.to_path_buf())
-                            }
+                            TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
                             other => Error::Index(other),
                         })?;
             }
@@ -167,6 +174,25 @@ impl Engine {
     /// memory stays within the budget and an interrupted run keeps every finished batch.
     /// A failing batch commits nothing; earlier commits stay intact.
     pub fn index(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
+        self.index_all(inputs, opts).map_err(|err| match err {
+            Error::Index(
+                e @ (TantivyError::ErrorInThread(_)
+                | TantivyError::IoError(_)
+                | TantivyError::OpenWriteError(_)
+                | TantivyError::InternalError(_)),
+            ) => {
+                let _ = self.idx.reader.reload();
+                Error::WriteFailed {
+                    dir: self.idx.dir.clone(),
+                    kept: self.idx.reader.searcher().num_docs(),
+                    cause: e.to_string(),
+                }
+            }
+            other => other,
+        })
+    }
+
+    fn index_all(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
         let started = Instant::now();
         let files = read::expand(inputs)?;
         let mut run = Run {
@@ -289,6 +315,24 @@ impl Engine {
             });
         }
         Ok(counts)
+    }
+
+    /// Reads every file of the last commit through and compares it with its checksum: the
+    /// damage an open does not notice (opening reads only headers and footers).
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut damaged: Vec<String> = self
+            .idx
+            .index
+            .validate_checksum()?
+            .into_iter()
+            .map(|p| self.idx.dir.join(p).display().to_string())
+            .collect();
+        damaged.sort();
+        Ok(CheckReport {
+            index: self.idx.dir.display().to_string(),
+            papers: self.idx.reader.searcher().num_docs(),
+            damaged,
+        })
     }
 
     pub fn stats(&self) -> Result<Stats> {

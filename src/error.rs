@@ -31,6 +31,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("writing the index at {} failed, most likely on a full disk, a file size limit or a permission ({cause}); it keeps its last commit: {kept} papers", .dir.display())]
+    WriteFailed {
+        dir: PathBuf,
+        kept: u64,
+        cause: String,
+    },
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
 }
@@ -38,7 +44,10 @@ pub enum Error {
 impl Error {
     /// True when the request or input was at fault rather than paperdex or the machine.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Index(_))
+        !matches!(
+            self,
+            Error::Io { .. } | Error::Index(_) | Error::WriteFailed { .. }
+        )
     }
 
     /// A stable machine-readable code for JSON error objects.
@@ -53,6 +62,7 @@ impl Error {
             Error::SchemaMismatch { .. } => "schema_mismatch",
             Error::Schema { .. } => "schema",
             Error::Io { .. } => "io",
+            Error::WriteFailed { .. } => "write_failed",
             Error::Index(_) => "internal",
         }
     }

@@ -12,13 +12,41 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     reset_sigpipe();
     let args = cli::Cli::parse();
-    match cli::run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    report_panics_plainly();
+    match std::panic::catch_unwind(|| cli::run(args)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
             eprintln!("paperdex: error: {err:#}");
             ExitCode::from(cli::exit_code(&err))
         }
+        // The hook has said what happened.
+        Err(_) => ExitCode::FAILURE,
     }
+}
+
+/// A panic (a bug, or tantivy reading damaged index bytes) prints one clear error and the way
+/// out instead of a backtrace; `RUST_BACKTRACE=1` keeps the default report for debugging.
+fn report_panics_plainly() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "paperdex: internal error: {what}{place}\n\
+             paperdex: if the index may be damaged, `paperdex check` names the damaged files; \
+             `paperdex index --rebuild PATHS...` rebuilds it"
+        );
+    }));
 }
 
 /// Dies quietly on a closed pipe (`paperdex search ... | head`) instead of panicking in

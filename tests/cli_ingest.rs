@@ -268,3 +268,41 @@ fn a_malformed_file_with_strict_exits_2_naming_file_and_line_and_keeps_the_good_
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(parse_json(&out.stdout)["added"], 3);
 }
+
+#[test]
+fn kills_at_several_points_of_a_run_with_merges_leave_a_checkable_index() {
+    const N: usize = 30_000;
+    let sb = Sandbox::new();
+    let input = sb.home.path().join("big.jsonl");
+    write_listings(&input, N);
+    // A commit every 300 papers makes a segment each time, so tantivy's merge policy is
+    // merging in the background for most of the run: the kills land amid segment writes and
+    // merges (files of uncommitted segments are on disk at each kill).
+    let mut kept = 0;
+    for target in [900, 6_000, 15_000] {
+        let mut child = start_indexing(&sb, &input, "300");
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while committed_papers(sb.index_dir()) < target && child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "no progress to {target} within 300 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let now = committed_papers(sb.index_dir());
+        assert!(now >= kept, "a kill lost committed papers: {kept} -> {now}");
+        assert_eq!(now % 300, 0, "only whole commits survive: {now}");
+        kept = now;
+        let check = sb.sub("check").arg("--json").output().unwrap();
+        assert!(check.status.success(), "{check:?}");
+        assert_eq!(parse_json(&check.stdout)["papers"].as_u64(), Some(now));
+        let r = sb.search_json(&["sparse retrieval", "--limit", "1"]);
+        assert_eq!(r["total"].as_u64(), Some(now));
+    }
+    let report = sb.json("index", &[input.to_str().unwrap()]);
+    assert_eq!(report["unchanged"].as_u64(), Some(kept));
+    assert_eq!(sb.stats_json()["papers"].as_u64(), Some(N as u64));
+    assert!(sb.sub("check").output().unwrap().status.success());
+}

@@ -63,6 +63,8 @@ pub enum Command {
     GenCorpus(gen::GenArgs),
     /// Index size, paper count, date range and schema version
     Stats(show::StatsArgs),
+    /// Verify every index file against its checksum (exit 1 naming the damaged ones)
+    Check(show::StatsArgs),
 }
 
 /// A library error caused by a file named on the command line (`eval`'s inputs): exit 2
@@ -119,6 +121,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::GenCorpus(args) => gen::run(args),
         Command::Stats(args) => show::run_stats(&open_for_reading(&cli.global)?, args),
+        Command::Check(args) => show::run_check(&open_for_reading(&cli.global)?, args),
     }
 }
 

@@ -1,6 +1,6 @@
-//! `paperdex show` and `paperdex stats`.
+//! `paperdex show`, `paperdex stats` and `paperdex check`.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 
 use paperdex::Engine;
@@ -83,5 +83,25 @@ pub fn run_stats(engine: &Engine, args: &StatsArgs) -> Result<()> {
         "schema version  {} ({})",
         stats.schema_version, stats.schema_fingerprint
     );
+    Ok(())
+}
+
+pub fn run_check(engine: &Engine, args: &StatsArgs) -> Result<()> {
+    let report = engine.check()?;
+    if args.json {
+        print_json(&report)?;
+    } else if report.damaged.is_empty() {
+        println!(
+            "{}: every file matches its checksum ({} papers)",
+            report.index, report.papers
+        );
+    }
+    if !report.damaged.is_empty() {
+        bail!(
+            "{} damaged file(s): {}; rebuild the index with `paperdex index --rebuild PATHS...`",
+            report.damaged.len(),
+            report.damaged.join(", ")
+        );
+    }
     Ok(())
 }

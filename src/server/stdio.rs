@@ -153,7 +153,23 @@ fn handle_message(engine: &Engine, message: Value) -> (Option<Value>, Flow) {
     }
     let (outcome, flow) = match method.as_str() {
         "shutdown" => (Ok(Value::Null), Flow::Shutdown),
-        _ => (dispatch(engine, &method, params), Flow::Continue),
+        _ => {
+            // A panic inside the engine (a damaged index can cause one in tantivy) answers
+            // this request with an internal error; the session goes on.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                dispatch(engine, &method, params)
+            }))
+            .unwrap_or_else(|_| {
+                Err((
+                    INTERNAL_ERROR,
+                    "the request failed inside paperdex (is the index damaged? \
+                     `paperdex check` tells)"
+                        .into(),
+                    None,
+                ))
+            });
+            (outcome, Flow::Continue)
+        }
     };
     if is_notification {
         return (None, flow);
