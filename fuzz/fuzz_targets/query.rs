@@ -1,6 +1,7 @@
 //! Fuzz target `query`: see `query` in tests/common/fuzz_cases.rs for what it checks.
 #![no_main]
 
+#[allow(dead_code)]
 #[path = "../../tests/common/fuzz_cases.rs"]
 mod cases;
 
