@@ -209,6 +209,8 @@ fn bad_requests_get_json_errors_and_the_server_keeps_serving() {
         ("/api/search?q=%22unclosed", 400),
         ("/api/search?q=-only", 400),
         ("/api/search?q=title:/atten.%2A/", 400),
+        ("/api/search?q=nofield:%2A", 400),
+        ("/api/search?q=title:%2A", 400),
         ("/api/papers/no-such-paper", 404),
         ("/api/similar/no-such-paper", 404),
         ("/api/similar/t:00?limit=0", 400),

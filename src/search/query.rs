@@ -203,6 +203,15 @@ impl<'a> QueryBuilder<'a> {
             UserInputLeaf::Regex { .. } => {
                 return Err(self.syntax("regular expressions are not supported"))
             }
+            // tantivy answers `field:*` from fast columns, which only the facets have here.
+            UserInputLeaf::Exists { field } if field == "topic" || field == "date" => {
+                UserInputLeaf::Exists { field }
+            }
+            UserInputLeaf::Exists { field } => {
+                return Err(self.syntax(format!(
+                    "`{field}:*` (any value) works for topic and date only"
+                )))
+            }
             other => other,
         };
         self.parser
@@ -254,8 +263,8 @@ impl<'a> QueryBuilder<'a> {
     }
 }
 
-/// Whether the tree holds anything tantivy's parser would get wrong: `term*`, `term~N` or an
-/// `arXiv:` field.
+/// Whether the tree holds anything tantivy's parser would get wrong: `term*`, `term~N`, an
+/// `arXiv:` field or `field:*`.
 fn needs_rewrite(ast: &UserInputAst) -> bool {
     match ast {
         UserInputAst::Clause(clauses) => clauses.iter().any(|(_, sub)| needs_rewrite(sub)),
@@ -268,6 +277,7 @@ fn needs_rewrite(ast: &UserInputAst) -> bool {
                     || (lit.delimiter == Delimiter::None
                         && (lit.phrase.ends_with('*') || lit.phrase.contains('~')))
             }
+            UserInputLeaf::Exists { .. } => true,
             _ => false,
         },
     }
