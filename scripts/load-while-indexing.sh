@@ -41,38 +41,12 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && b
 # Server RSS every 0.5 s.
 ( while kill -0 $server 2>/dev/null; do grep VmRSS /proc/$server/status | awk '{print $2}'; sleep 0.5; done ) > "$work/rss.log" &
 
-cat > "$work/mixed.lua" <<'LUA'
-local paths = {
-  "/api/search?q=attention",
-  "/api/search?q=sparse+attention",
-  "/api/search?q=%22language+models%22",
-  "/api/search?q=reason*",
-  "/api/search?q=reasoning&topic=/arxiv/cs&since=2025-06-01",
-  "/api/search?q=diffusion&sort=date",
-  "/api/search?q=quantum+error+correction&recency_weight=0",
-  "/api/search?plain=1&q=Large+language+models+can+reason+about+graphs%3A+a+study",
-  "/api/facets?topic=/arxiv",
-  "/health",
-}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("requests: %d in %.1f s (%.0f/s); non-2xx: %d; socket errors: connect %d, read %d, write %d, timeout %d\n",
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), summary.errors.status,
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout))
-  io.write(string.format("latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-end
-LUA
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u '+%F %H:%M UTC')"
 echo "index: $before papers; load: $connections connections, ${seconds} s; adding 20000 papers from 5 s in"
 ( sleep 5; start=$(date +%s); "$bin" index --index "$work/index" "$work/added.jsonl" > "$work/index.log" 2>&1; echo "exit=$? after $(( $(date +%s) - start )) s" >> "$work/index.log" ) &
 indexer=$!
-wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s -s "$work/mixed.lua" "http://127.0.0.1:$port" | sed -n '/^requests:/,$p'
+wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s -s scripts/mixed-load.lua "http://127.0.0.1:$port" | sed -n '/^requests:/,$p'
 wait $indexer
 after=$(curl -sf "http://127.0.0.1:$port/health" | python3 -c "import json,sys; print(json.load(sys.stdin)['papers'])")
 echo "indexer: $(tail -n 1 "$work/index.log"); $(head -n 1 "$work/index.log")"

@@ -49,6 +49,11 @@ impl Qrels {
         self.get(qid).is_some_and(|j| j.values().any(|&r| r > 0))
     }
 
+    /// The queries with at least one relevant judgment, in their order: those a run answers.
+    pub fn judged<'q>(&self, queries: &'q [EvalQuery]) -> Vec<&'q EvalQuery> {
+        queries.iter().filter(|q| self.has_relevant(&q.id)).collect()
+    }
+
     /// Number of judged queries.
     pub fn len(&self) -> usize {
         self.by_query.len()
@@ -152,10 +157,7 @@ pub fn run(
     opts: &EvalOptions,
 ) -> Result<Run> {
     let limit = DEPTH.min(engine.schema().limits.max_limit);
-    let judged: Vec<&EvalQuery> = queries
-        .iter()
-        .filter(|q| qrels.has_relevant(&q.id))
-        .collect();
+    let judged = qrels.judged(queries);
     let runs = judged
         .par_iter()
         .map(|q| {
@@ -328,10 +330,7 @@ pub fn parse_run(text: &str, origin: &str, queries: &[EvalQuery], qrels: &Qrels)
             .ok_or_else(|| bad(format!("score `{score}` is not a number")))?;
         by_query.entry(qid).or_default().push((score, rank, docid));
     }
-    let judged: Vec<&EvalQuery> = queries
-        .iter()
-        .filter(|q| qrels.has_relevant(&q.id))
-        .collect();
+    let judged = qrels.judged(queries);
     let runs = judged
         .iter()
         .map(|q| {
