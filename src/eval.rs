@@ -51,7 +51,10 @@ impl Qrels {
 
     /// The queries with at least one relevant judgment, in their order: those a run answers.
     pub fn judged<'q>(&self, queries: &'q [EvalQuery]) -> Vec<&'q EvalQuery> {
-        queries.iter().filter(|q| self.has_relevant(&q.id)).collect()
+        queries
+            .iter()
+            .filter(|q| self.has_relevant(&q.id))
+            .collect()
     }
 
     /// Number of judged queries.
