@@ -26,8 +26,8 @@ use tantivy::query::QueryParser;
 use tantivy::schema::{Field, Schema, TextFieldIndexing, TextOptions, STORED, STRING};
 use tantivy::{doc, Index};
 
-// The allocator the paperdex binary ships with, for both engines, so the comparison is of
-// the engines and not of malloc.
+// The allocator the paperdex binary ships with, and its settings (`tune_mimalloc` in main),
+// for both engines, so the comparison is of the engines and not of malloc.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -59,6 +59,7 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 fn main() {
+    paperdex::alloc::tune_mimalloc();
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")

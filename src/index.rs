@@ -131,18 +131,14 @@ impl PaperIndex {
         })
     }
 
-    /// Papers whose `field` equals `value` exactly (ids, title keys).
-    pub fn find_exact(
-        &self,
-        searcher: &Searcher,
-        field: tantivy::schema::Field,
-        value: &str,
-        limit: usize,
-    ) -> Result<Vec<Paper>> {
-        let query = TermQuery::new(
-            Term::from_field_text(field, value),
-            IndexRecordOption::Basic,
-        );
+    /// The term a paper's id is indexed as.
+    pub fn id_term(&self, id: &str) -> Term {
+        Term::from_field_text(self.fields.id, id)
+    }
+
+    /// Papers indexed under `term` (an id, a title hash).
+    pub fn find_exact(&self, searcher: &Searcher, term: Term, limit: usize) -> Result<Vec<Paper>> {
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
         let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         hits.into_iter()
             .map(|(_, addr)| self.paper_of(&searcher.doc(addr)?))
@@ -152,7 +148,7 @@ impl PaperIndex {
     /// Looks a paper up by id.
     pub fn get(&self, id: &str) -> Result<Paper> {
         let searcher = self.reader.searcher();
-        self.find_exact(&searcher, self.fields.id, id, 1)?
+        self.find_exact(&searcher, self.id_term(id), 1)?
             .pop()
             .ok_or_else(|| Error::NotFound(id.to_string()))
     }
@@ -180,7 +176,7 @@ impl PaperIndex {
             doc.add_facet(f.date, date_facet(date));
             doc.add_i64(f.date_days, days_since_epoch(date));
         }
-        doc.add_text(f.title_key, paper.title_key());
+        doc.add_u64(f.title_hash, paper.title_hash());
         doc.add_bytes(f.paper, &serde_json::to_vec(paper).expect("serializable"));
         doc
     }
@@ -223,7 +219,7 @@ impl PaperIndex {
                         continue;
                     }
                     for old in &existing {
-                        writer.delete_term(Term::from_field_text(self.fields.id, &old.id));
+                        writer.delete_term(self.id_term(&old.id));
                     }
                     if existing.iter().all(|old| seen.contains(&old.id)) {
                         counts.merged += 1;
@@ -242,12 +238,13 @@ impl PaperIndex {
 
     fn matches(&self, searcher: &Searcher, paper: &Paper) -> Result<Vec<Paper>> {
         let mut found = Vec::new();
-        if self.has_term(searcher, self.fields.id, &paper.id)? {
-            found = self.find_exact(searcher, self.fields.id, &paper.id, 1)?;
+        let id = self.id_term(&paper.id);
+        if self.has_term(searcher, &id)? {
+            found = self.find_exact(searcher, id, 1)?;
         }
-        let key = paper.title_key();
-        if self.has_term(searcher, self.fields.title_key, &key)? {
-            for candidate in self.find_exact(searcher, self.fields.title_key, &key, 16)? {
+        let title = Term::from_field_u64(self.fields.title_hash, paper.title_hash());
+        if self.has_term(searcher, &title)? {
+            for candidate in self.find_exact(searcher, title, 16)? {
                 if candidate.id != paper.id && paper.same_paper(&candidate) {
                     found.push(candidate);
                 }
@@ -258,17 +255,11 @@ impl PaperIndex {
 
     /// True when some segment's term dictionary holds `value` in `field` (deleted documents
     /// included): an FST lookup, so the common "new paper" case skips running a query.
-    fn has_term(
-        &self,
-        searcher: &Searcher,
-        field: tantivy::schema::Field,
-        value: &str,
-    ) -> Result<bool> {
-        let term = Term::from_field_text(field, value);
+    fn has_term(&self, searcher: &Searcher, term: &Term) -> Result<bool> {
         for segment in searcher.segment_readers() {
-            let terms = segment.inverted_index(field)?;
+            let terms = segment.inverted_index(term.field())?;
             if terms
-                .get_term_info(&term)
+                .get_term_info(term)
                 .map_err(|e| Error::io(&self.dir, e))?
                 .is_some()
             {
@@ -296,13 +287,10 @@ impl PaperIndex {
         let searcher = self.reader.searcher();
         let mut n = 0;
         for id in ids {
-            if !self
-                .find_exact(&searcher, self.fields.id, id, 1)?
-                .is_empty()
-            {
+            if !self.find_exact(&searcher, self.id_term(id), 1)?.is_empty() {
                 n += 1;
             }
-            writer.delete_term(Term::from_field_text(self.fields.id, id));
+            writer.delete_term(self.id_term(id));
         }
         Ok(n)
     }
@@ -339,7 +327,7 @@ const KEY_TITLE_OF_TITLE_ID: u8 = 2;
 fn key_hashes(paper: &Paper) -> (u64, u64) {
     use std::hash::BuildHasher;
     let h = rustc_hash::FxBuildHasher;
-    (h.hash_one(&paper.id), h.hash_one(paper.title_key()))
+    (h.hash_one(&paper.id), paper.title_hash())
 }
 
 /// What an upsert did.

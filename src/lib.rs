@@ -1,5 +1,6 @@
 //! paperdex: fast local full-text search over scientific paper abstracts, on tantivy.
 
+pub mod alloc;
 pub mod analysis;
 pub mod engine;
 pub mod error;

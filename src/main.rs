@@ -10,6 +10,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    paperdex::alloc::tune_mimalloc();
     reset_sigpipe();
     let args = cli::Cli::parse();
     report_panics_plainly();

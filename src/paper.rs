@@ -73,6 +73,14 @@ impl Paper {
         title_key(&self.title)
     }
 
+    /// The title key as 64 bits of its BLAKE3 hash: what the index stores to find papers by
+    /// title (a full key made the term dictionary's FST the costliest part of a commit).
+    /// Equal keys give equal hashes; callers confirm a hit with `same_paper`.
+    pub fn title_hash(&self) -> u64 {
+        let hash = blake3::hash(self.title_key().as_bytes());
+        u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("32-byte hash"))
+    }
+
     /// True when the id was derived from the title (no arXiv or corpus id is known).
     pub fn has_title_id(&self) -> bool {
         self.id.starts_with("t:")

@@ -220,7 +220,8 @@ impl SchemaConfig {
         let topic = builder.add_facet_field("topic", FacetOptions::default());
         let date = builder.add_facet_field("date", FacetOptions::default());
         let id = builder.add_text_field("id", STRING | STORED);
-        let title_key = builder.add_text_field("title_key", STRING);
+        let title_hash =
+            builder.add_u64_field("title_hash", NumericOptions::default().set_indexed());
         let date_days = builder.add_i64_field(
             "date_days",
             NumericOptions::default().set_indexed().set_fast(),
@@ -235,7 +236,7 @@ impl SchemaConfig {
             topic,
             date,
             id,
-            title_key,
+            title_hash,
             date_days,
             paper,
         }
@@ -270,7 +271,7 @@ pub struct PaperFields {
     pub topic: Field,
     pub date: Field,
     pub id: Field,
-    pub title_key: Field,
+    pub title_hash: Field,
     pub date_days: Field,
     pub paper: Field,
 }

@@ -369,10 +369,7 @@ impl PaperIndex {
                 text(self.fields.title, &paper.title),
                 text(self.fields.abstract_text, &paper.abstract_text),
             ]);
-        let itself = TermQuery::new(
-            Term::from_field_text(self.fields.id, &paper.id),
-            IndexRecordOption::Basic,
-        );
+        let itself = TermQuery::new(self.id_term(&paper.id), IndexRecordOption::Basic);
         let query = BooleanQuery::new(vec![
             (Occur::Must, Box::new(like) as Box<dyn Query>),
             (Occur::MustNot, Box::new(itself)),
