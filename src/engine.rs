@@ -409,12 +409,13 @@ impl Run<'_> {
                     loop {
                         let msg = match src.next_batch(batch_lines, opts.batch_bytes()) {
                             Ok(None) => break,
-                            Ok(Some(batch)) => {
+                            Ok(Some(mut batch)) => {
                                 lines += batch.lines;
                                 let mut parsed =
                                     parse_batch(&src.name, &batch, format, &opts.parse);
-                                parsed.skipped.extend(batch.skipped);
+                                parsed.skipped.append(&mut batch.skipped);
                                 parsed.skipped.sort_by_key(|s| s.line);
+                                src.recycle(batch);
                                 Ok(Parsed::Batch {
                                     parsed,
                                     done: done_before + src.bytes_read(),
@@ -531,7 +532,10 @@ fn parse_batch(name: &str, batch: &Batch, format: Format, opts: &ParseOptions) -
         .into_par_iter()
         .map(|(first, text)| ingest::parse_lines(name, text, format, opts, first))
         .collect();
-    let mut out = ingest::Parsed::default();
+    let mut out = ingest::Parsed {
+        papers: Vec::with_capacity(parts.iter().map(|p| p.papers.len()).sum()),
+        ..Default::default()
+    };
     for part in parts {
         out.papers.extend(part.papers);
         out.skipped.extend(part.skipped);

@@ -114,8 +114,8 @@ pub struct Source {
     consumed: Arc<AtomicU64>,
     next_line: u64,
     head: Option<String>,
-    /// Length of the text of the last batch, to size the next one.
-    last_batch_bytes: usize,
+    /// The buffer of a batch done with, to fill again (`recycle`).
+    spare: Option<String>,
 }
 
 /// A run of whole lines of a line-based file.
@@ -178,7 +178,7 @@ pub fn open(input: &Input) -> Result<Source> {
         consumed,
         next_line: 1,
         head: None,
-        last_batch_bytes: 0,
+        spare: None,
     })
 }
 
@@ -230,9 +230,7 @@ impl Source {
     pub fn next_batch(&mut self, max_lines: usize, max_bytes: usize) -> Result<Option<Batch>> {
         let mut batch = Batch {
             first_line: self.next_line,
-            // Room for a batch like the last one up front: growing by doubling copied each
-            // batch about twice and faulted in fresh (zeroed) pages at every step.
-            text: String::with_capacity(self.last_batch_bytes + self.last_batch_bytes / 8),
+            text: self.spare.take().unwrap_or_default(),
             lines: 0,
             skipped: Vec::new(),
         };
@@ -269,8 +267,15 @@ impl Source {
             }
             batch.text.push('\n');
         }
-        self.last_batch_bytes = batch.text.len();
         Ok((batch.lines > 0).then_some(batch))
+    }
+
+    /// Takes back a batch's text buffer for the next batch to fill: a fresh buffer grew by
+    /// doubling, copying each batch about twice, and faulted in new kernel-zeroed pages.
+    pub fn recycle(&mut self, batch: Batch) {
+        let mut text = batch.text;
+        text.clear();
+        self.spare = Some(text);
     }
 }
 
