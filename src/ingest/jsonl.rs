@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use time::{Date, Month};
 
-use super::text::clean;
+use super::text::{clean, clean_owned};
 use super::{taxonomy, Format, ParseOptions, Parsed, Skip};
 use crate::paper::{Paper, SourceRef};
 
@@ -315,7 +315,7 @@ impl<'a> Mapped<'a> {
     fn cleaned(&self, field: &'a str) -> Result<Option<String>, String> {
         Ok(self
             .string(field)?
-            .map(|s| clean(&s))
+            .map(clean_owned)
             .filter(|s| !s.is_empty()))
     }
 
@@ -344,7 +344,11 @@ fn raw(field: Field<'_>) -> Option<Cow<'_, str>> {
 }
 
 fn optional(field: Field<'_>) -> Option<String> {
-    Some(clean(&field?.0)).filter(|s| !s.is_empty())
+    let cleaned = match field?.0 {
+        Cow::Owned(s) => clean_owned(s),
+        Cow::Borrowed(s) => clean(s),
+    };
+    Some(cleaned).filter(|s| !s.is_empty())
 }
 
 fn required(field: Field<'_>, what: &str) -> Result<String, String> {

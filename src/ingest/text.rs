@@ -7,16 +7,14 @@
 /// strips LaTeX markup (`\textbf{Uni}` -> `Uni`, `$^3$` -> `3`, `\#` -> `#`, ``` ``x'' ``` ->
 /// `"x"`), collapses whitespace and trims. Idempotent: `clean(clean(s)) == clean(s)`.
 pub fn clean(s: &str) -> String {
-    // Fast path: the bulk of real abstracts is plain ASCII prose.
-    let plain = |s: &str| s.is_ascii() && !s.contains(['\\', '$', '`']);
-    if plain(s) {
+    if is_plain(s) {
         return collapse(s);
     }
     // One pass can expose new work (an escaped `\$` pair becoming math, doubly encoded
     // mojibake), so iterate to a fixed point; that is what makes `clean` idempotent.
     let mut cur = collapse(&strip_latex(&repair_mojibake(s)));
     for _ in 0..8 {
-        if plain(&cur) {
+        if is_plain(&cur) {
             break;
         }
         let next = collapse(&strip_latex(&repair_mojibake(&cur)));
@@ -26,6 +24,23 @@ pub fn clean(s: &str) -> String {
         cur = next;
     }
     cur
+}
+
+/// `clean` for a string the caller owns: plain ASCII (the bulk of real abstracts, which
+/// arrive owned from JSON with their `\n` escapes decoded) is collapsed in its own buffer.
+pub fn clean_owned(s: String) -> String {
+    if is_plain(&s) {
+        let mut bytes = s.into_bytes();
+        collapse_ascii_in_place(&mut bytes);
+        String::from_utf8(bytes).expect("ASCII in, ASCII out")
+    } else {
+        clean(&s)
+    }
+}
+
+/// ASCII without LaTeX or mojibake to undo: only whitespace and controls to normalize.
+fn is_plain(s: &str) -> bool {
+    s.is_ascii() && !s.contains(['\\', '$', '`'])
 }
 
 /// Collapses every run of whitespace to one space, trims, and drops invisible junk
@@ -40,23 +55,31 @@ fn collapse(s: &str) -> String {
 
 /// `collapse` for ASCII text in one byte loop (the bulk of abstracts).
 fn collapse_ascii(s: &str) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    let mut space = false;
-    for &b in s.as_bytes() {
-        match b {
+    let mut bytes = s.as_bytes().to_vec();
+    collapse_ascii_in_place(&mut bytes);
+    String::from_utf8(bytes).expect("ASCII in, ASCII out")
+}
+
+/// The output never outruns the input (`w <= r`), so the bytes are rewritten in place.
+fn collapse_ascii_in_place(bytes: &mut Vec<u8>) {
+    let (mut w, mut space) = (0, false);
+    for r in 0..bytes.len() {
+        match bytes[r] {
             // `char::is_whitespace` in ASCII (it includes the vertical tab).
-            b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => space = !out.is_empty(),
+            b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => space = w > 0,
             0..=0x1F | 0x7F => {} // other controls are junk, dropped in place
-            _ => {
+            b => {
                 if space {
-                    out.push(b' ');
+                    bytes[w] = b' ';
+                    w += 1;
                     space = false;
                 }
-                out.push(b);
+                bytes[w] = b;
+                w += 1;
             }
         }
     }
-    String::from_utf8(out).expect("ASCII in, ASCII out")
+    bytes.truncate(w);
 }
 
 fn collapse_chars(s: &str) -> String {
@@ -655,6 +678,7 @@ mod tests {
         #[test]
         fn the_ascii_collapse_equals_the_general_one(s in "[\\x00-\\x7f]{0,80}|([a-z]{1,4}[ \\t\\n\\r\\x0b\\x0c\\x01\\x1f\\x7f]{1,3}){0,10}") {
             prop_assert_eq!(collapse_ascii(&s), collapse_chars(&s));
+            prop_assert_eq!(clean_owned(s.clone()), clean(&s));
         }
 
         #[test]
