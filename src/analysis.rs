@@ -274,12 +274,7 @@ impl TokenStream for PaperAnalyzerStream<'_> {
                 if len >= self.max_len {
                     continue;
                 }
-                let mut key = [0u8; INLINE + 1];
-                for (k, b) in key.iter_mut().zip(&word[..len]) {
-                    *k = b.to_ascii_lowercase();
-                }
-                key[INLINE] = len as u8;
-                let key = Inline(key);
+                let key = Inline::ascii_lowercase(&word[..len]);
                 let text = &mut self.words.token.text;
                 match self.stemmer {
                     Some((_, stemmer)) => self.cache.stem_inline(stemmer, key, text),
@@ -337,8 +332,22 @@ impl Inline {
         Some(Inline(bytes))
     }
 
+    /// The key of an ASCII word of at most `INLINE` bytes, lowercased.
+    fn ascii_lowercase(word: &[u8]) -> Inline {
+        assert!(word.len() <= INLINE && word.is_ascii());
+        let mut bytes = [0u8; INLINE + 1];
+        for (k, b) in bytes.iter_mut().zip(word) {
+            *k = b.to_ascii_lowercase();
+        }
+        bytes[INLINE] = word.len() as u8;
+        Inline(bytes)
+    }
+
     fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0[..self.0[INLINE] as usize]).expect("built from a str")
+        let bytes = &self.0[..self.0[INLINE] as usize];
+        // SAFETY: both constructors copy a whole `str` (`new`) or ASCII (`ascii_lowercase`),
+        // so the bytes are UTF-8. Checking it again cost 3% of a search (it runs per token).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 }
 

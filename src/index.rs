@@ -116,15 +116,15 @@ impl PaperIndex {
 
     /// The stored paper of a document.
     pub fn paper_of(&self, doc: &TantivyDocument) -> Result<Paper> {
-        let bytes = doc
+        let json = doc
             .get_first(self.fields.paper)
-            .and_then(|v| v.as_bytes())
+            .and_then(|v| v.as_str())
             .ok_or_else(|| {
                 Error::Index(tantivy::TantivyError::InternalError(
                     "document without stored paper".into(),
                 ))
             })?;
-        serde_json::from_slice(bytes).map_err(|e| {
+        serde_json::from_str(json).map_err(|e| {
             Error::Index(tantivy::TantivyError::InternalError(format!(
                 "stored paper is not valid JSON: {e}"
             )))
@@ -177,7 +177,7 @@ impl PaperIndex {
             doc.add_i64(f.date_days, days_since_epoch(date));
         }
         doc.add_u64(f.title_hash, paper.title_hash());
-        doc.add_bytes(f.paper, &serde_json::to_vec(paper).expect("serializable"));
+        doc.add_text(f.paper, serde_json::to_string(paper).expect("serializable"));
         doc
     }
 

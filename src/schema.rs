@@ -226,7 +226,8 @@ impl SchemaConfig {
             "date_days",
             NumericOptions::default().set_indexed().set_fast(),
         );
-        let paper = builder.add_bytes_field("paper", STORED);
+        // Stored as text: tantivy's doc store reads a bytes value one byte at a time.
+        let paper = builder.add_text_field("paper", STORED);
         PaperFields {
             schema: builder.build(),
             title,
