@@ -253,8 +253,8 @@ impl PaperIndex {
         Ok(found)
     }
 
-    /// True when some segment's term dictionary holds `value` in `field` (deleted documents
-    /// included): an FST lookup, so the common "new paper" case skips running a query.
+    /// True when some segment's term dictionary holds `term` (deleted documents included):
+    /// an FST lookup, so the common "new paper" case skips running a query.
     fn has_term(&self, searcher: &Searcher, term: &Term) -> Result<bool> {
         for segment in searcher.segment_readers() {
             let terms = segment.inverted_index(term.field())?;

@@ -30,9 +30,7 @@ pub fn clean(s: &str) -> String {
 /// arrive owned from JSON with their `\n` escapes decoded) is collapsed in its own buffer.
 pub fn clean_owned(s: String) -> String {
     if is_plain(&s) {
-        let mut bytes = s.into_bytes();
-        collapse_ascii_in_place(&mut bytes);
-        String::from_utf8(bytes).expect("ASCII in, ASCII out")
+        collapse_ascii_owned(s)
     } else {
         clean(&s)
     }
@@ -55,13 +53,12 @@ fn collapse(s: &str) -> String {
 
 /// `collapse` for ASCII text in one byte loop (the bulk of abstracts).
 fn collapse_ascii(s: &str) -> String {
-    let mut bytes = s.as_bytes().to_vec();
-    collapse_ascii_in_place(&mut bytes);
-    String::from_utf8(bytes).expect("ASCII in, ASCII out")
+    collapse_ascii_owned(s.to_owned())
 }
 
-/// The output never outruns the input (`w <= r`), so the bytes are rewritten in place.
-fn collapse_ascii_in_place(bytes: &mut Vec<u8>) {
+/// `collapse_ascii` in the string's own buffer: the output never outruns the input (`w <= r`).
+fn collapse_ascii_owned(s: String) -> String {
+    let mut bytes = s.into_bytes();
     let (mut w, mut space) = (0, false);
     for r in 0..bytes.len() {
         match bytes[r] {
@@ -80,6 +77,7 @@ fn collapse_ascii_in_place(bytes: &mut Vec<u8>) {
         }
     }
     bytes.truncate(w);
+    String::from_utf8(bytes).expect("ASCII in, ASCII out")
 }
 
 fn collapse_chars(s: &str) -> String {
