@@ -4,7 +4,8 @@
 
 use std::io::{BufRead, Write};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
 use crate::engine::{Engine, FacetsRequest};
@@ -23,6 +24,9 @@ pub const INTERNAL_ERROR: i64 = -32603;
 pub const NOT_FOUND: i64 = -32001;
 
 const DEFAULT_SIMILAR: usize = 5;
+
+/// One serialized response (or batch of them), written out as it is.
+type Reply = Box<RawValue>;
 
 /// What the loop should do after a message.
 enum Flow {
@@ -64,7 +68,7 @@ pub fn run(
     }
 }
 
-fn handle_line(engine: &Engine, line: &[u8]) -> (Option<Value>, Flow) {
+fn handle_line(engine: &Engine, line: &[u8]) -> (Option<Reply>, Flow) {
     if line.iter().all(u8::is_ascii_whitespace) {
         return (None, Flow::Continue);
     }
@@ -103,13 +107,14 @@ fn handle_line(engine: &Engine, line: &[u8]) -> (Option<Value>, Flow) {
                     break;
                 }
             }
-            ((!replies.is_empty()).then_some(Value::Array(replies)), flow)
+            let batch = (!replies.is_empty()).then(|| serialized(&replies));
+            (batch, flow)
         }
         other => handle_message(engine, other),
     }
 }
 
-fn handle_message(engine: &Engine, message: Value) -> (Option<Value>, Flow) {
+fn handle_message(engine: &Engine, message: Value) -> (Option<Reply>, Flow) {
     let Value::Object(mut obj) = message else {
         return (
             Some(error(
@@ -152,7 +157,7 @@ fn handle_message(engine: &Engine, message: Value) -> (Option<Value>, Flow) {
         return invalid("`params` must be an object");
     }
     let (outcome, flow) = match method.as_str() {
-        "shutdown" => (Ok(Value::Null), Flow::Shutdown),
+        "shutdown" => (Ok(serialized(&Value::Null)), Flow::Shutdown),
         _ => {
             // A panic inside the engine (a damaged index can cause one in tantivy) answers
             // this request with an internal error; the session goes on.
@@ -175,13 +180,29 @@ fn handle_message(engine: &Engine, message: Value) -> (Option<Value>, Flow) {
         return (None, flow);
     }
     let reply = match outcome {
-        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Ok(result) => serialized(&Success {
+            jsonrpc: "2.0",
+            id: &id,
+            result: &result,
+        }),
         Err((code, message, data)) => error(id, code, message, data),
     };
     (Some(reply), flow)
 }
 
-type Outcome = Result<Value, (i64, String, Option<Value>)>;
+#[derive(Serialize)]
+struct Success<'a> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    result: &'a RawValue,
+}
+
+fn serialized<T: Serialize + ?Sized>(value: &T) -> Reply {
+    to_raw_value(value).expect("replies are plain JSON values")
+}
+
+/// A method's result, already serialized: it goes into the reply without being parsed again.
+type Outcome = Result<Reply, (i64, String, Option<Value>)>;
 
 fn params<T: for<'de> Deserialize<'de> + Default>(
     method: &str,
@@ -208,13 +229,12 @@ struct IdParams {
     limit: Option<usize>,
 }
 
-/// Serializes through text so floats print as the CLI and HTTP print them (an f32 score
-/// turned straight into a `Value` would print its f64 widening, 22.04456329345703).
-fn to_json<T: serde::Serialize>(result: crate::Result<T>) -> Outcome {
+/// Serialized straight to text, so floats print as the CLI and HTTP print them (an f32 score
+/// turned into a `Value` would print its f64 widening, 22.04456329345703) and the result is
+/// not built twice (through a `Value` it was an eighth of a search's instructions).
+fn to_json<T: Serialize>(result: crate::Result<T>) -> Outcome {
     let value = result.map_err(engine_error)?;
-    serde_json::to_string(&value)
-        .and_then(|text| serde_json::from_str(&text))
-        .map_err(|e| (INTERNAL_ERROR, e.to_string(), None))
+    to_raw_value(&value).map_err(|e| (INTERNAL_ERROR, e.to_string(), None))
 }
 
 fn dispatch(engine: &Engine, method: &str, raw: Value) -> Outcome {
@@ -264,10 +284,10 @@ fn engine_error(err: Error) -> (i64, String, Option<Value>) {
     (code, err.to_string(), Some(json!({ "code": err.code() })))
 }
 
-fn error(id: Value, code: i64, message: String, data: Option<Value>) -> Value {
+fn error(id: Value, code: i64, message: String, data: Option<Value>) -> Reply {
     let mut error = json!({ "code": code, "message": message });
     if let Some(data) = data {
         error["data"] = data;
     }
-    json!({ "jsonrpc": "2.0", "id": id, "error": error })
+    serialized(&json!({ "jsonrpc": "2.0", "id": id, "error": error }))
 }
