@@ -204,6 +204,9 @@ pub struct PaperAnalyzer {
     /// in abstracts).
     unicode: TextAnalyzer,
     stemmer: Option<(Language, frostem::Stemmer)>,
+    /// Highlighting only (`for_terms`): the first letters that the wanted terms start with.
+    /// An ASCII word starting otherwise cannot stem to one of them and is left unstemmed.
+    stem_first: Option<[bool; 128]>,
 }
 
 impl PaperAnalyzer {
@@ -222,7 +225,30 @@ impl PaperAnalyzer {
             stemmer: config
                 .stemmer
                 .map(|l| (l, frostem::Stemmer::new(algorithm(l)))),
+            stem_first: None,
         }
+    }
+
+    /// The analyzer of `config` for finding `terms` (a highlighter's): tokens that can equal
+    /// one of them come out exactly as indexed; a plain ASCII word whose first letter starts
+    /// none of them keeps its lowercased, unstemmed form, which skips its stem lookup (most of
+    /// the words of a snippet). Sound for English because Porter2 never changes a word's first
+    /// letter; other stemmers analyze every word fully.
+    pub fn for_terms<'t>(
+        config: &TokenizerConfig,
+        terms: impl IntoIterator<Item = &'t str>,
+    ) -> PaperAnalyzer {
+        let mut analyzer = PaperAnalyzer::new(config);
+        if config.stemmer == Some(Language::English) {
+            let mut first = [false; 128];
+            for b in terms.into_iter().filter_map(|t| t.bytes().next()) {
+                if b.is_ascii() {
+                    first[b as usize] = true;
+                }
+            }
+            analyzer.stem_first = Some(first);
+        }
+        analyzer
     }
 }
 
@@ -231,6 +257,7 @@ pub struct PaperAnalyzerStream<'a> {
     max_len: usize,
     unicode: &'a mut TextAnalyzer,
     stemmer: Option<(Language, frostem::Stemmer)>,
+    stem_first: Option<&'a [bool; 128]>,
     /// This thread's cache for the stemmer's language, borrowed for the stream's life.
     cache: StemCache,
 }
@@ -244,6 +271,7 @@ impl Tokenizer for PaperAnalyzer {
             max_len: self.max_len,
             unicode: &mut self.unicode,
             stemmer: self.stemmer,
+            stem_first: self.stem_first.as_ref(),
             cache: self
                 .stemmer
                 .map(|(language, _)| StemCache::take(language))
@@ -276,9 +304,12 @@ impl TokenStream for PaperAnalyzerStream<'_> {
                 }
                 let key = Inline::ascii_lowercase(&word[..len]);
                 let text = &mut self.words.token.text;
+                let wanted = |first: &[bool; 128]| first[usize::from(key.0[0])];
                 match self.stemmer {
-                    Some((_, stemmer)) => self.cache.stem_inline(stemmer, key, text),
-                    None => {
+                    Some((_, stemmer)) if self.stem_first.is_none_or(wanted) => {
+                        self.cache.stem_inline(stemmer, key, text)
+                    }
+                    _ => {
                         text.clear();
                         text.push_str(key.as_str());
                     }
@@ -514,6 +545,46 @@ mod tests {
 
     fn paper() -> TextAnalyzer {
         build_analyzer(&TokenizerConfig::default())
+    }
+
+    /// What `PaperAnalyzer::for_terms` relies on: the English stemmer keeps a word's first
+    /// letter, over every word of 1,950 real abstracts and Porter2's exceptional forms.
+    #[test]
+    fn english_stems_keep_the_first_letter() {
+        use std::io::Read;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/listings-slice.jsonl.gz"
+        );
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let exceptions = "skis skies dying lying tying idly gently ugly early only singly \
+                          sky news howe atlas cosmos bias andes yield yes";
+        let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
+        let mut words = 0;
+        let mut spans = Vec::new();
+        for piece in [text.as_str(), exceptions] {
+            spans.clear();
+            word_spans(piece, &mut spans);
+            for &(start, end) in &spans {
+                let word = piece[start..end].to_ascii_lowercase();
+                let stem = stemmer.stem(&word);
+                assert_eq!(stem.bytes().next(), word.bytes().next(), "{word} -> {stem}");
+                words += 1;
+            }
+        }
+        assert!(words > 100_000, "{words}");
+    }
+
+    #[test]
+    fn for_terms_leaves_only_words_that_cannot_match_unstemmed() {
+        let config = TokenizerConfig::default();
+        let mut a = TextAnalyzer::from(PaperAnalyzer::for_terms(&config, ["graph"]));
+        // "graphs" can become the term and is stemmed; "networks" cannot and is kept as is.
+        assert_eq!(terms(&mut a, "Graphs networks"), ["graph", "networks"]);
+        assert_eq!(terms(&mut paper(), "Graphs networks"), ["graph", "network"]);
     }
 
     fn raw_tokens(text: &str) -> Vec<(String, usize, usize)> {

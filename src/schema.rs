@@ -204,6 +204,11 @@ impl SchemaConfig {
         format!("v{}-{}", self.version, &blake3::hash(&bytes).to_hex()[..12])
     }
 
+    /// The analyzer configuration of the text field `name` (validated to exist on load).
+    pub fn tokenizer_of(&self, name: &str) -> &TokenizerConfig {
+        &self.tokenizers[self.fields[name].tokenizer.as_deref().unwrap_or_default()]
+    }
+
     /// Builds the tantivy schema and the handles to every field.
     pub fn build(&self) -> PaperFields {
         let mut builder = Schema::builder();

@@ -396,7 +396,13 @@ impl PaperIndex {
     }
 
     fn highlighter(&self, searcher: &Searcher, query: &dyn Query) -> Result<Highlighter> {
-        Highlighter::new(searcher, query, self.fields.abstract_text, SNIPPET_CHARS)
+        Highlighter::new(
+            searcher,
+            query,
+            self.fields.abstract_text,
+            self.config.tokenizer_of("abstract"),
+            SNIPPET_CHARS,
+        )
     }
 
     /// Facet counts over the papers matching `req` (its limit and sort are ignored).
