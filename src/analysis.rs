@@ -295,14 +295,16 @@ impl TokenStream for PaperAnalyzerStream<'_> {
                 return false;
             };
             let word = &self.words.text.as_bytes()[start..end];
-            if !joined && word.len() <= INLINE && word.is_ascii() {
-                // Fast path: the lowercased word goes straight into the cache key.
-                let n = word.len();
-                let len = if is_acronym_plural(word) { n - 1 } else { n };
+            // Fast path: a short ASCII word goes lowercased straight into the cache key (a
+            // dropped plural `s` is ASCII, so the key is ASCII exactly when the word is).
+            let len = word.len() - usize::from(is_acronym_plural(word));
+            let fast = (!joined && word.len() <= INLINE)
+                .then(|| Inline::ascii_lowercase(&word[..len]))
+                .flatten();
+            if let Some(key) = fast {
                 if len >= self.max_len {
                     continue;
                 }
-                let key = Inline::ascii_lowercase(&word[..len]);
                 let text = &mut self.words.token.text;
                 let wanted = |first: &[bool; 128]| first[usize::from(key.0[0])];
                 match self.stemmer {
@@ -363,15 +365,17 @@ impl Inline {
         Some(Inline(bytes))
     }
 
-    /// The key of an ASCII word of at most `INLINE` bytes, lowercased.
-    fn ascii_lowercase(word: &[u8]) -> Inline {
-        assert!(word.len() <= INLINE && word.is_ascii());
+    /// The key of an ASCII word of at most `INLINE` bytes, lowercased; `None` for any other.
+    fn ascii_lowercase(word: &[u8]) -> Option<Inline> {
+        if word.len() > INLINE || !word.is_ascii() {
+            return None;
+        }
         let mut bytes = [0u8; INLINE + 1];
         for (k, b) in bytes.iter_mut().zip(word) {
             *k = b.to_ascii_lowercase();
         }
         bytes[INLINE] = word.len() as u8;
-        Inline(bytes)
+        Some(Inline(bytes))
     }
 
     fn as_str(&self) -> &str {
