@@ -28,7 +28,11 @@ pub struct PaperTokenizer {
 
 pub struct PaperTokenStream<'a> {
     text: &'a str,
-    spans: &'a [(usize, usize)],
+    /// Where the next whitespace-delimited piece starts.
+    pos: usize,
+    /// The words of the current piece: words only ever join within a piece, and a piece's
+    /// few spans stay in L1 where a whole abstract's would not.
+    spans: &'a mut Vec<(usize, usize)>,
     next: usize,
     token: &'a mut Token,
 }
@@ -39,10 +43,10 @@ impl Tokenizer for PaperTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PaperTokenStream<'a> {
         self.token.reset();
         self.spans.clear();
-        word_spans(text, &mut self.spans);
         PaperTokenStream {
             text,
-            spans: &self.spans,
+            pos: 0,
+            spans: &mut self.spans,
             next: 0,
             token: &mut self.token,
         }
@@ -55,34 +59,29 @@ fn is_word(segment: &str) -> bool {
 
 /// Byte ranges of the words of `text`, in order.
 pub fn word_spans(text: &str, out: &mut Vec<(usize, usize)>) {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let piece = &bytes[start..i];
-        if piece.is_ascii() {
-            ascii_words(piece, start, out);
-        } else {
-            for (s, seg) in text[start..i].split_word_bound_indices() {
-                if is_word(seg) {
-                    out.push((start + s, start + s + seg.len()));
-                }
-            }
-        }
+    let mut pos = 0;
+    while pos < text.len() {
+        pos = piece_spans(text, pos, out);
     }
 }
 
-/// UAX #29 on ASCII: letters, digits and `_` run together (WB9-WB13a/b); `:` joins letters
-/// (WB6/7, MidLetter), `,` and `;` join digits (WB11/12, MidNum), `.` and `'` join letters
-/// or digits on both sides (MidNumLet). Everything else breaks.
-fn ascii_words(piece: &[u8], base: usize, out: &mut Vec<(usize, usize)>) {
+/// Appends the words of the whitespace-delimited piece at or after `pos` and returns where
+/// the piece ends.
+///
+/// An ASCII piece is split in the same pass that looks for its end, by the UAX #29 rules
+/// that can fire on ASCII: letters, digits and `_` run together (WB9-WB13a/b); `:` joins
+/// letters (WB6/7, MidLetter), `,` and `;` join digits (WB11/12, MidNum), `.` and `'` join
+/// letters or digits on both sides (MidNumLet); everything else breaks. A piece holding
+/// any other byte goes to unicode-segmentation whole.
+fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usize {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    while pos < n && bytes[pos].is_ascii_whitespace() {
+        pos += 1;
+    }
+    let (start, mark) = (pos, out.len());
     let wordish = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // `next` is never whitespace or non-ASCII when this holds, so joins stay in the piece.
     let joins = |prev: u8, mid: u8, next: u8| match mid {
         b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
         b',' | b';' => prev.is_ascii_digit() && next.is_ascii_digit(),
@@ -92,28 +91,55 @@ fn ascii_words(piece: &[u8], base: usize, out: &mut Vec<(usize, usize)>) {
         }
         _ => false,
     };
-    let n = piece.len();
-    let mut i = 0;
-    while i < n {
-        if !wordish(piece[i]) {
+    let mut i = pos;
+    loop {
+        while i < n && !wordish(bytes[i]) {
+            if bytes[i].is_ascii_whitespace() {
+                return i;
+            }
+            if !bytes[i].is_ascii() {
+                out.truncate(mark);
+                return unicode_piece(text, start, out);
+            }
             i += 1;
-            continue;
         }
-        let start = i;
+        if i == n {
+            return n;
+        }
+        let word = i;
+        let mut alnum = bytes[i] != b'_';
         i += 1;
         loop {
-            if i < n && wordish(piece[i]) {
+            if i < n && wordish(bytes[i]) {
+                alnum |= bytes[i] != b'_';
                 i += 1;
-            } else if i + 1 < n && joins(piece[i - 1], piece[i], piece[i + 1]) {
+            } else if i + 1 < n && joins(bytes[i - 1], bytes[i], bytes[i + 1]) {
+                alnum = true;
                 i += 2;
             } else {
                 break;
             }
         }
-        if piece[start..i].iter().any(u8::is_ascii_alphanumeric) {
-            out.push((base + start, base + i));
+        if alnum {
+            out.push((word, i));
         }
     }
+}
+
+/// The words of the piece at `start` by unicode-segmentation; returns where it ends.
+#[cold]
+fn unicode_piece(text: &str, start: usize, out: &mut Vec<(usize, usize)>) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while end < bytes.len() && !bytes[end].is_ascii_whitespace() {
+        end += 1;
+    }
+    for (s, seg) in text[start..end].split_word_bound_indices() {
+        if is_word(seg) {
+            out.push((start + s, start + s + seg.len()));
+        }
+    }
+    end
 }
 
 impl PaperTokenStream<'_> {
@@ -134,7 +160,15 @@ impl PaperTokenStream<'_> {
     /// The next word's byte range, `MedS^3`-style caret joins applied, and whether it was
     /// joined; moves the position and offsets but leaves the token text alone.
     fn next_span(&mut self) -> Option<(usize, usize, bool)> {
-        let &(start, mut end) = self.spans.get(self.next)?;
+        while self.next == self.spans.len() {
+            if self.pos >= self.text.len() {
+                return None;
+            }
+            self.spans.clear();
+            self.next = 0;
+            self.pos = piece_spans(self.text, self.pos, self.spans);
+        }
+        let (start, mut end) = self.spans[self.next];
         self.next += 1;
         let bytes = self.text.as_bytes();
         let ascii_word = |s: usize, e: usize| bytes[s..e].iter().all(u8::is_ascii_alphanumeric);
@@ -294,26 +328,24 @@ impl TokenStream for PaperAnalyzerStream<'_> {
             let Some((start, end, joined)) = self.words.next_span() else {
                 return false;
             };
-            let word = &self.words.text.as_bytes()[start..end];
-            // Fast path: a short ASCII word goes lowercased straight into the cache key (a
-            // dropped plural `s` is ASCII, so the key is ASCII exactly when the word is).
-            let len = word.len() - usize::from(is_acronym_plural(word));
-            let fast = (!joined && word.len() <= INLINE)
-                .then(|| Inline::ascii_lowercase(&word[..len]))
-                .flatten();
-            if let Some(key) = fast {
-                if len >= self.max_len {
+            let bytes = self.words.text.as_bytes();
+            let word = &bytes[start..end];
+            // Fast path: a short ASCII word goes lowercased straight into a cache key (a
+            // dropped acronym-plural `s` is ASCII, so the key is ASCII exactly when the word is).
+            let word = &word[..word.len() - usize::from(is_acronym_plural(word))];
+            if !joined && word.len() <= INLINE && word.is_ascii() {
+                if word.len() >= self.max_len {
                     continue;
                 }
                 let text = &mut self.words.token.text;
-                let wanted = |first: &[bool; 128]| first[usize::from(key.0[0])];
+                let first = usize::from(word[0].to_ascii_lowercase());
                 match self.stemmer {
-                    Some((_, stemmer)) if self.stem_first.is_none_or(wanted) => {
-                        self.cache.stem_inline(stemmer, key, text)
-                    }
+                    Some((_, stemmer)) if self.stem_first.is_none_or(|f| f[first]) => self
+                        .cache
+                        .stem_ascii(stemmer, bytes, start, word.len(), text),
                     _ => {
                         text.clear();
-                        text.push_str(key.as_str());
+                        text.push_str(Inline::ascii_lowercase(word).expect("short ASCII").as_str());
                     }
                 }
                 return true;
@@ -391,8 +423,14 @@ impl Inline {
 /// and tantivy clones a fresh analyzer per segment, per query and per highlighter, so a cache
 /// living in the analyzer would start cold each time (a search would stem every word of
 /// every abstract it highlights).
+///
+/// Plain ASCII words of up to 8 and 16 bytes, nearly every token, live in flat tables of
+/// packed integers (one cache line per probe, 16 and 32 bytes an entry): the probe is the
+/// analyzer's main cost, and a hash map of 48-byte entries touched two or three lines.
 #[derive(Default)]
 struct StemCache {
+    short: PackedTable<u64>,
+    mid: PackedTable<u128>,
     map: FxHashMap<Inline, Inline>,
 }
 
@@ -426,11 +464,40 @@ impl StemCache {
         let _ = STEM_CACHES.try_with(|caches| {
             let mut caches = caches.borrow_mut();
             match caches.iter_mut().find(|(l, _)| *l == language) {
-                Some((_, kept)) if kept.map.len() < self.map.len() => *kept = self,
+                Some((_, kept)) if kept.len() < self.len() => *kept = self,
                 Some(_) => {}
                 None => caches.push((language, self)),
             }
         });
+    }
+
+    fn len(&self) -> usize {
+        self.short.len + self.mid.len + self.map.len()
+    }
+
+    /// Writes the stem of the word `text[start..start + len]` (ASCII, 1 to `INLINE` bytes)
+    /// lowercased into `out`.
+    fn stem_ascii(
+        &mut self,
+        stemmer: frostem::Stemmer,
+        text: &[u8],
+        start: usize,
+        len: usize,
+        out: &mut String,
+    ) {
+        match len {
+            0..=8 => self
+                .short
+                .stem(stemmer, u64::pack_lowercase(text, start, len), out),
+            9..=16 => self
+                .mid
+                .stem(stemmer, u128::pack_lowercase(text, start, len), out),
+            _ => {
+                let word = &text[start..start + len];
+                let key = Inline::ascii_lowercase(word).expect("short ASCII");
+                self.stem_inline(stemmer, key, out)
+            }
+        }
     }
 
     /// Stems `word` in place.
@@ -458,6 +525,167 @@ impl StemCache {
         }
         self.map.insert(key, value);
         out.push_str(value.as_str());
+    }
+}
+
+/// A word of at most `BYTES` bytes packed little-endian into an integer and zero-padded:
+/// words hold no NUL, so the integer is unique to the word and never 0 (an empty slot).
+trait Packed: Copy + Eq + Default {
+    const BYTES: usize;
+    /// The word `text[start..start + len]`: ASCII, 1 to `BYTES` bytes.
+    fn pack_lowercase(text: &[u8], start: usize, len: usize) -> Self;
+    fn pack(s: &str) -> Option<Self>;
+    fn mix(self) -> u64;
+    fn push_to(self, out: &mut String);
+}
+
+macro_rules! packed {
+    ($int:ty, $fold:expr) => {
+        impl Packed for $int {
+            const BYTES: usize = std::mem::size_of::<$int>();
+
+            #[inline]
+            fn pack_lowercase(text: &[u8], start: usize, len: usize) -> $int {
+                // One unaligned load and a mask where the text goes on far enough: a
+                // variable-length copy into a buffer costs a memcpy call and a stalled load.
+                let x = match text.get(start..start + Self::BYTES) {
+                    Some(b) => {
+                        let x = <$int>::from_le_bytes(b.try_into().expect("BYTES long"));
+                        x & (<$int>::MAX >> (8 * (Self::BYTES - len)))
+                    }
+                    None => {
+                        let mut bytes = [0u8; Self::BYTES];
+                        bytes[..len].copy_from_slice(&text[start..start + len]);
+                        <$int>::from_le_bytes(bytes)
+                    }
+                };
+                // SWAR: bytes in A..=Z (all are below 0x80) get 0x20 added.
+                let ones = <$int>::MAX / 0xff;
+                let upper = (x + ones * 0x3f) & !(x + ones * 0x25) & (ones * 0x80);
+                x | (upper >> 2)
+            }
+
+            fn pack(s: &str) -> Option<$int> {
+                let b = s.as_bytes();
+                if b.is_empty() || b.len() > Self::BYTES || b.contains(&0) {
+                    return None;
+                }
+                let mut bytes = [0u8; Self::BYTES];
+                bytes[..b.len()].copy_from_slice(b);
+                Some(<$int>::from_le_bytes(bytes))
+            }
+
+            #[inline]
+            fn mix(self) -> u64 {
+                let fold: fn($int) -> u64 = $fold;
+                fold(self)
+            }
+
+            #[inline]
+            fn push_to(self, out: &mut String) {
+                let bytes = self.to_le_bytes();
+                let len = Self::BYTES - self.leading_zeros() as usize / 8;
+                // SAFETY: every value was packed from a whole `str` (`pack`) or from ASCII
+                // (`pack_lowercase`, which maps ASCII to ASCII), then zero padding: the first
+                // `len` bytes are that UTF-8 text. All `BYTES` are pushed (a fixed-size copy
+                // instead of a memcpy call) and the padding cut off again, so the string
+                // ends on the text's last char.
+                unsafe {
+                    let vec = out.as_mut_vec();
+                    vec.extend_from_slice(&bytes);
+                    vec.truncate(vec.len() - (Self::BYTES - len));
+                }
+            }
+        }
+    };
+}
+packed!(u64, |x| x);
+packed!(u128, |x| (x as u64) ^ ((x >> 64) as u64).rotate_left(29));
+
+/// Open addressing, linear probing, at most half full; starts over once it would need more
+/// than `STEM_CACHE_ENTRIES` entries.
+struct PackedTable<K> {
+    slots: Vec<(K, K)>,
+    len: usize,
+    shift: u32,
+}
+
+impl<K: Packed> Default for PackedTable<K> {
+    fn default() -> Self {
+        PackedTable {
+            slots: Vec::new(),
+            len: 0,
+            shift: 64,
+        }
+    }
+}
+
+impl<K: Packed> PackedTable<K> {
+    #[inline]
+    fn slot(&self, key: K) -> usize {
+        // Fibonacci hashing: the product's high bits depend on every bit of the key.
+        (key.mix().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, key: K) -> Option<K> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key {
+                return Some(v);
+            }
+            if k == K::default() {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, key: K, value: K) {
+        if 2 * (self.len + 1) > self.slots.len() {
+            let grown = (self.slots.len() * 2).max(1024);
+            if grown > 2 * STEM_CACHE_ENTRIES {
+                self.slots.fill((K::default(), K::default()));
+                self.len = 0;
+            } else {
+                let old =
+                    std::mem::replace(&mut self.slots, vec![(K::default(), K::default()); grown]);
+                self.shift = 64 - grown.trailing_zeros();
+                self.len = 0;
+                for (k, v) in old.into_iter().filter(|(k, _)| *k != K::default()) {
+                    self.insert(k, v);
+                }
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        while self.slots[i].0 != K::default() {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key, value);
+        self.len += 1;
+    }
+
+    /// Writes the stem of the (lowercased, packed) word `key` into `out`.
+    #[inline]
+    fn stem(&mut self, stemmer: frostem::Stemmer, key: K, out: &mut String) {
+        out.clear();
+        if let Some(stem) = self.get(key) {
+            stem.push_to(out);
+            return;
+        }
+        key.push_to(out);
+        let stem = stemmer.stem(out).into_owned();
+        out.clear();
+        out.push_str(&stem);
+        if let Some(value) = K::pack(&stem) {
+            self.insert(key, value);
+        }
     }
 }
 
@@ -681,7 +909,69 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_packed_table_returns_what_was_stored_or_nothing_after_starting_over() {
+        let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
+        let mut table = PackedTable::<u64>::default();
+        let word = |n: usize| format!("w{n:x}");
+        // Three times the table's bound: it starts over twice and must never answer wrongly.
+        let total = 3 * STEM_CACHE_ENTRIES;
+        let mut out = String::new();
+        for n in 0..total {
+            let w = word(n);
+            table.stem(
+                stemmer,
+                u64::pack_lowercase(w.as_bytes(), 0, w.len()),
+                &mut out,
+            );
+            assert_eq!(out, stemmer.stem(&w));
+        }
+        assert!(table.len <= STEM_CACHE_ENTRIES, "{}", table.len);
+        let (mut kept, mut forgotten) = (0, 0);
+        for n in 0..total {
+            let w = word(n);
+            match table.get(u64::pack_lowercase(w.as_bytes(), 0, w.len())) {
+                Some(stem) => {
+                    out.clear();
+                    stem.push_to(&mut out);
+                    assert_eq!(out, stemmer.stem(&w));
+                    kept += 1;
+                }
+                None => forgotten += 1,
+            }
+        }
+        assert_eq!(kept, table.len);
+        assert!(forgotten >= 2 * STEM_CACHE_ENTRIES, "{forgotten}");
+    }
+
     proptest! {
+        #[test]
+        fn packing_lowercases_the_word_wherever_it_sits(
+            before in "[ -~]{0,20}",
+            word in "[A-Za-z0-9]{1,16}",
+            after in "[ -~]{0,20}",
+        ) {
+            let text = format!("{before}{word}{after}");
+            let mut out = String::new();
+            if word.len() <= 8 {
+                u64::pack_lowercase(text.as_bytes(), before.len(), word.len()).push_to(&mut out);
+            } else {
+                u128::pack_lowercase(text.as_bytes(), before.len(), word.len()).push_to(&mut out);
+            }
+            prop_assert_eq!(out, word.to_ascii_lowercase());
+        }
+
+        #[test]
+        fn packing_round_trips_any_text_that_fits(text in "[^\\x00]{1,5}") {
+            let mut out = String::from("kept ");
+            if let Some(packed) = u128::pack(&text) {
+                packed.push_to(&mut out);
+                prop_assert_eq!(out, format!("kept {text}"));
+            } else {
+                prop_assert!(text.len() > 16);
+            }
+        }
+
         #[test]
         fn offsets_are_valid_and_cover_the_token(text in "\\PC{0,200}") {
             for (tok, from, to) in raw_tokens(&text) {
