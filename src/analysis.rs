@@ -99,7 +99,7 @@ fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usi
             }
             if !bytes[i].is_ascii() {
                 out.truncate(mark);
-                return unicode_piece(text, start, out);
+                return unicode_piece(text, start, i, out);
             }
             i += 1;
         }
@@ -126,11 +126,12 @@ fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usi
     }
 }
 
-/// The words of the piece at `start` by unicode-segmentation; returns where it ends.
+/// The words of the piece at `start` by unicode-segmentation; returns where it ends. `seen`:
+/// how far the ASCII pass got (no whitespace before it).
 #[cold]
-fn unicode_piece(text: &str, start: usize, out: &mut Vec<(usize, usize)>) -> usize {
+fn unicode_piece(text: &str, start: usize, seen: usize, out: &mut Vec<(usize, usize)>) -> usize {
     let bytes = text.as_bytes();
-    let mut end = start;
+    let mut end = seen;
     while end < bytes.len() && !bytes[end].is_ascii_whitespace() {
         end += 1;
     }
