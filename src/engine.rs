@@ -514,15 +514,13 @@ fn parse_batch(name: &str, batch: &Batch, format: Format, opts: &ParseOptions) -
     const LINES_PER_TASK: usize = 512;
     let mut chunks: Vec<(u64, &str)> = Vec::new();
     let (mut start, mut line, mut count) = (0, batch.first_line, 0);
-    for (i, b) in batch.text.bytes().enumerate() {
-        if b == b'\n' {
-            count += 1;
-            if count == LINES_PER_TASK {
-                chunks.push((line, &batch.text[start..=i]));
-                line += LINES_PER_TASK as u64;
-                start = i + 1;
-                count = 0;
-            }
+    for i in memchr::memchr_iter(b'\n', batch.text.as_bytes()) {
+        count += 1;
+        if count == LINES_PER_TASK {
+            chunks.push((line, &batch.text[start..=i]));
+            line += LINES_PER_TASK as u64;
+            start = i + 1;
+            count = 0;
         }
     }
     if start < batch.text.len() {

@@ -159,6 +159,13 @@ pub fn strip_arxiv_version(id: &str) -> &str {
 /// Lowercase alphanumeric words of a title, joined by single spaces: two titles that differ
 /// only in case, punctuation or spacing get the same key.
 pub fn title_key(title: &str) -> String {
+    if title.is_ascii() {
+        return ascii_title_key(title.as_bytes());
+    }
+    chars_title_key(title)
+}
+
+fn chars_title_key(title: &str) -> String {
     let mut key = String::with_capacity(title.len());
     for word in title
         .split(|c: char| !c.is_alphanumeric())
@@ -170,6 +177,26 @@ pub fn title_key(title: &str) -> String {
         key.extend(word.chars().flat_map(char::to_lowercase));
     }
     key
+}
+
+/// `title_key` of ASCII text in one byte loop: the key is computed several times per paper
+/// on the indexing path (dedup, commit checks, the indexed hash), and the `char` splitting and
+/// lowercasing cost ~70 instructions a byte.
+fn ascii_title_key(title: &[u8]) -> String {
+    let mut key = Vec::with_capacity(title.len());
+    let mut gap = false;
+    for &b in title {
+        if b.is_ascii_alphanumeric() {
+            if gap && !key.is_empty() {
+                key.push(b' ');
+            }
+            gap = false;
+            key.push(b.to_ascii_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    String::from_utf8(key).expect("ASCII in, ASCII out")
 }
 
 /// Id of a paper without an arXiv id: `t:` + 16 hex digits of the BLAKE3 hash of its title key.
@@ -225,6 +252,13 @@ mod tests {
         );
         assert_eq!(title_hash_id("A b"), title_hash_id("a, B."));
         assert_ne!(title_hash_id("A b"), title_hash_id("A c"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_title_key_equals_the_general_one(title in "[ -~\t\n]{0,60}") {
+            proptest::prop_assert_eq!(ascii_title_key(title.as_bytes()), chars_title_key(&title));
+        }
     }
 
     #[test]

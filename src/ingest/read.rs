@@ -293,7 +293,7 @@ pub(crate) fn read_line_capped(
         if buf.is_empty() {
             break;
         }
-        let (len, done) = match buf.iter().position(|&b| b == b'\n') {
+        let (len, done) = match memchr::memchr(b'\n', buf) {
             Some(i) => (i + 1, true),
             None => (buf.len(), false),
         };

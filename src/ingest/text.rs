@@ -57,23 +57,33 @@ fn collapse_ascii(s: &str) -> String {
 }
 
 /// `collapse_ascii` in the string's own buffer: the output never outruns the input (`w <= r`).
+/// Works run by run: a run of visible bytes is moved only once an earlier run of whitespace
+/// or junk has shrunk (in most abstracts never: single spaces and line breaks become a space
+/// in place), so the common case costs a compare per byte.
 fn collapse_ascii_owned(s: String) -> String {
     let mut bytes = s.into_bytes();
-    let (mut w, mut space) = (0, false);
-    for r in 0..bytes.len() {
-        match bytes[r] {
-            // `char::is_whitespace` in ASCII (it includes the vertical tab).
-            b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => space = w > 0,
-            0..=0x1F | 0x7F => {} // other controls are junk, dropped in place
-            b => {
-                if space {
-                    bytes[w] = b' ';
-                    w += 1;
-                    space = false;
-                }
-                bytes[w] = b;
-                w += 1;
-            }
+    let n = bytes.len();
+    let visible = |b: u8| b > b' ' && b != 0x7F;
+    let (mut r, mut w) = (0, 0);
+    while r < n {
+        let start = r;
+        while r < n && visible(bytes[r]) {
+            r += 1;
+        }
+        if w != start {
+            bytes.copy_within(start..r, w);
+        }
+        w += r - start;
+        // Whitespace (`char::is_whitespace` in ASCII, with the vertical tab) and other controls
+        // up to the next visible byte: one space if any of it was whitespace, none at the ends.
+        let mut space = false;
+        while r < n && !visible(bytes[r]) {
+            space |= matches!(bytes[r], b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+            r += 1;
+        }
+        if space && w > 0 && r < n {
+            bytes[w] = b' ';
+            w += 1;
         }
     }
     bytes.truncate(w);
