@@ -298,11 +298,7 @@ impl PaperIndex {
                 (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, f)
             }
             SortOrder::Relevance => {
-                let top = BoostedTopDocs {
-                    limit: plan.limit,
-                    offset: plan.offset,
-                    recency: plan.recency,
-                };
+                let top = BoostedTopDocs::new(plan.limit, plan.offset, plan.recency);
                 let (docs, total, f) = if want_facets {
                     // Facets visit every match anyway: one pass, no pruning.
                     searcher.search(&plan.query, &(top, Count, facets))?

@@ -6,9 +6,14 @@
 //! as the threshold lets Block-WAND skip whole blocks as it does for plain BM25, and the
 //! result is exactly the brute-force ranking (tests/ranking.rs checks it against boosting
 //! every match).
+//!
+//! Segments also share their k-th best score: each is a lower bound of the final k-th, so a
+//! later segment starts pruning at once instead of from zero (tantivy's `TopDocs` starts every
+//! segment over).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -24,11 +29,34 @@ pub struct BoostedTopDocs {
     pub offset: usize,
     /// None ranks by BM25 alone.
     pub recency: Option<Recency>,
+    /// Bits of the best k-th boosted score any segment has reached (scores are >= 0, whose
+    /// bits order as the floats do); 0 until one segment holds k documents.
+    kth: AtomicU32,
 }
 
 impl BoostedTopDocs {
+    pub fn new(limit: usize, offset: usize, recency: Option<Recency>) -> BoostedTopDocs {
+        BoostedTopDocs {
+            limit,
+            offset,
+            recency,
+            kth: AtomicU32::new(0),
+        }
+    }
+
     fn k(&self) -> usize {
         (self.limit + self.offset).max(1)
+    }
+
+    /// The k-th best score of all segments collected so far, if one held k documents.
+    fn shared_kth(&self) -> Option<Score> {
+        Some(f32::from_bits(self.kth.load(AtomicOrdering::Relaxed))).filter(|&s| s > 0.0)
+    }
+
+    fn share_kth(&self, kth: Score) {
+        if kth > 0.0 {
+            self.kth.fetch_max(kth.to_bits(), AtomicOrdering::Relaxed);
+        }
     }
 }
 
@@ -203,16 +231,25 @@ impl Collector for BoostedTopDocs {
     ) -> tantivy::Result<Self::Fruit> {
         let mut seg = self.for_segment(segment, reader)?;
         let alive = reader.alive_bitset();
-        let mut threshold = Score::MIN;
-        weight.for_each_pruning(Score::MIN, reader, &mut |doc, bm25| {
+        // A document at or under the earlier segments' k-th cannot make the final top k.
+        // (Ties still pass, the bound being a little under the exact one.)
+        let floor = self.shared_kth();
+        let mut threshold = floor.map_or(Score::MIN, |kth| bm25_threshold(kth, seg.max_boost));
+        let mut local = None;
+        weight.for_each_pruning(threshold, reader, &mut |doc, bm25| {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
                 return threshold;
             }
             if let Some(kth) = seg.push(doc, bm25) {
+                local = Some(kth);
+                let kth = floor.map_or(kth, |f| f.max(kth));
                 threshold = bm25_threshold(kth, seg.max_boost);
             }
             threshold
         })?;
+        if let Some(kth) = local {
+            self.share_kth(kth);
+        }
         Ok(seg.harvest())
     }
 }
