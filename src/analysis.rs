@@ -80,7 +80,7 @@ fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usi
         pos += 1;
     }
     let (start, mark) = (pos, out.len());
-    let wordish = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let wordish = |b: u8| WORDISH[b as usize];
     // `next` is never whitespace or non-ASCII when this holds, so joins stay in the piece.
     let joins = |prev: u8, mid: u8, next: u8| match mid {
         b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
@@ -107,24 +107,37 @@ fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usi
             return n;
         }
         let word = i;
-        let mut alnum = bytes[i] != b'_';
         i += 1;
+        let mut joined = false;
         loop {
-            if i < n && wordish(bytes[i]) {
-                alnum |= bytes[i] != b'_';
+            while i < n && wordish(bytes[i]) {
                 i += 1;
-            } else if i + 1 < n && joins(bytes[i - 1], bytes[i], bytes[i + 1]) {
-                alnum = true;
+            }
+            if i + 1 < n && joins(bytes[i - 1], bytes[i], bytes[i + 1]) {
+                joined = true;
                 i += 2;
             } else {
                 break;
             }
         }
-        if alnum {
+        // A run of underscores alone is no word (it holds no letter or digit).
+        if bytes[word] != b'_' || joined || bytes[word..i].iter().any(|&b| b != b'_') {
             out.push((word, i));
         }
     }
 }
+
+/// ASCII letters, digits and `_`: the bytes a word runs over (one load per byte in the
+/// splitter's inner loop instead of a chain of range compares).
+static WORDISH: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
 
 /// The words of the piece at `start` by unicode-segmentation; returns where it ends. `seen`:
 /// how far the ASCII pass got (no whitespace before it).
