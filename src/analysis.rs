@@ -279,8 +279,8 @@ impl PaperAnalyzer {
 
     /// The analyzer of `config` for finding `terms` (a highlighter's): tokens that can equal
     /// one of them come out exactly as indexed; a plain ASCII word whose first letter starts
-    /// none of them keeps its lowercased, unstemmed form, which skips its stem lookup (most of
-    /// the words of a snippet). Sound for English because Porter2 never changes a word's first
+    /// none of them comes out with an empty text (its offsets kept), which skips its stem
+    /// lookup and its copy (most of the words of a snippet). Sound for English because Porter2 never changes a word's first
     /// letter; other stemmers analyze every word fully.
     pub fn for_terms<'t>(
         config: &TokenizerConfig,
@@ -357,7 +357,10 @@ impl TokenStream for PaperAnalyzerStream<'_> {
                     Some((_, stemmer)) if self.stem_first.is_none_or(|f| f[first]) => self
                         .cache
                         .stem_ascii(stemmer, bytes, start, word.len(), text),
-                    _ => {
+                    // Highlighting, a word that cannot become a wanted term: only its offsets
+                    // matter, and an empty text equals no term.
+                    Some(_) => text.clear(),
+                    None => {
                         text.clear();
                         text.push_str(Inline::ascii_lowercase(word).expect("short ASCII").as_str());
                     }
@@ -828,8 +831,9 @@ mod tests {
     fn for_terms_leaves_only_words_that_cannot_match_unstemmed() {
         let config = TokenizerConfig::default();
         let mut a = TextAnalyzer::from(PaperAnalyzer::for_terms(&config, ["graph"]));
-        // "graphs" can become the term and is stemmed; "networks" cannot and is kept as is.
-        assert_eq!(terms(&mut a, "Graphs networks"), ["graph", "networks"]);
+        // "graphs" can become the term and is stemmed; "networks" cannot and comes out empty
+        // (offsets only), while a word the fast path does not take is analyzed in full.
+        assert_eq!(terms(&mut a, "Graphs networks Néts"), ["graph", "", "net"]);
         assert_eq!(terms(&mut paper(), "Graphs networks"), ["graph", "network"]);
     }
 
