@@ -32,6 +32,9 @@ pub struct PaperIndex {
     pub fields: PaperFields,
     pub reader: IndexReader,
     pub config: SchemaConfig,
+    /// `date_range` of the last searcher generation asked about: every ranked search needs
+    /// the newest date, and opening each segment's date column for it cost ~1% of a search.
+    date_range_cache: std::sync::Mutex<Option<(u64, Option<(i64, i64)>)>>,
 }
 
 /// True when `dir` holds a tantivy index.
@@ -108,6 +111,7 @@ impl PaperIndex {
             fields,
             reader,
             config,
+            date_range_cache: std::sync::Mutex::new(None),
         })
     }
 
@@ -283,14 +287,26 @@ impl PaperIndex {
     /// Oldest and newest dates among indexed papers, as days since the epoch (from the fast
     /// column's per-segment bounds, so O(segments)).
     pub fn date_range(&self, searcher: &Searcher) -> Option<(i64, i64)> {
-        searcher
+        let generation = searcher.generation().generation_id();
+        let mut cache = self
+            .date_range_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, range)) = *cache {
+            if cached == generation {
+                return range;
+            }
+        }
+        let range = searcher
             .segment_readers()
             .iter()
             .filter_map(|seg| {
                 let col = seg.fast_fields().i64("date_days").ok()?;
                 (col.values.num_vals() > 0).then(|| (col.min_value(), col.max_value()))
             })
-            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
+        *cache = Some((generation, range));
+        range
     }
 
     /// Deletes papers by id; returns how many ids existed.
