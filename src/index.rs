@@ -34,8 +34,11 @@ pub struct PaperIndex {
     pub config: SchemaConfig,
     /// `date_range` of the last searcher generation asked about: every ranked search needs
     /// the newest date, and opening each segment's date column for it cost ~1% of a search.
-    date_range_cache: std::sync::Mutex<Option<(u64, Option<(i64, i64)>)>>,
+    date_range_cache: std::sync::Mutex<Option<(u64, DateRange)>>,
 }
+
+/// Oldest and newest `date_days` of an index, `None` when no paper is dated.
+type DateRange = Option<(i64, i64)>;
 
 /// True when `dir` holds a tantivy index.
 pub fn exists(dir: &Path) -> bool {
@@ -286,7 +289,7 @@ impl PaperIndex {
 
     /// Oldest and newest dates among indexed papers, as days since the epoch (from the fast
     /// column's per-segment bounds, so O(segments)).
-    pub fn date_range(&self, searcher: &Searcher) -> Option<(i64, i64)> {
+    pub fn date_range(&self, searcher: &Searcher) -> DateRange {
         let generation = searcher.generation().generation_id();
         let mut cache = self
             .date_range_cache

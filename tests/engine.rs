@@ -151,21 +151,39 @@ fn the_newest_date_follows_each_commit() {
     let a = write(
         tmp.path(),
         "a.jsonl",
-        listing("2501.00001", "Sparse Routing", "Old.", "2025-01-02", "cs.LG"),
+        listing(
+            "2501.00001",
+            "Sparse Routing",
+            "Old.",
+            "2025-01-02",
+            "cs.LG",
+        ),
     );
     let (engine, _) = index_paths(&tmp.path().join("idx"), &[a]);
     // A ranked search reads the newest date (recency `as_of = newest`) and caches it.
     assert_eq!(engine.search(&req("sparse")).unwrap().total, 1);
-    assert_eq!(engine.stats().unwrap().last_date.as_deref(), Some("2025-01-02"));
+    assert_eq!(
+        engine.stats().unwrap().last_date.as_deref(),
+        Some("2025-01-02")
+    );
     let b = write(
         tmp.path(),
         "b.jsonl",
-        listing("2603.00002", "Sparse Experts", "New.", "2026-03-04", "cs.LG"),
+        listing(
+            "2603.00002",
+            "Sparse Experts",
+            "New.",
+            "2026-03-04",
+            "cs.LG",
+        ),
     );
     engine
         .index(&[Input::Path(b)], &IndexOptions::default())
         .unwrap();
-    assert_eq!(engine.stats().unwrap().last_date.as_deref(), Some("2026-03-04"));
+    assert_eq!(
+        engine.stats().unwrap().last_date.as_deref(),
+        Some("2026-03-04")
+    );
     // The newer paper gets the full boost now: it ranks first on an equal match.
     let hits = engine.search(&req("sparse")).unwrap().hits;
     assert_eq!(hits[0].id, "2603.00002");
