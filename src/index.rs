@@ -1,10 +1,12 @@
 //! The on-disk index: create/open with a schema check, the single writer, and upsert by id.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::directory::error::LockError;
 use tantivy::query::TermQuery;
 use tantivy::schema::{Facet, IndexRecordOption, Value};
@@ -32,13 +34,20 @@ pub struct PaperIndex {
     pub fields: PaperFields,
     pub reader: IndexReader,
     pub config: SchemaConfig,
-    /// `date_range` of the last searcher generation asked about: every ranked search needs
-    /// the newest date, and opening each segment's date column for it cost ~1% of a search.
-    date_range_cache: std::sync::Mutex<Option<(u64, DateRange)>>,
+    /// Date columns of the last searcher generation asked about: every ranked search needs
+    /// the newest date and each segment's dates, and opening a segment's column cost ~1% of
+    /// a search each time.
+    dates_cache: std::sync::Mutex<Option<(u64, Arc<Dates>)>>,
 }
 
 /// Oldest and newest `date_days` of an index, `None` when no paper is dated.
 type DateRange = Option<(i64, i64)>;
+
+/// The `date_days` column of each segment of one searcher (by segment ordinal) and their range.
+pub struct Dates {
+    pub columns: Vec<Option<Column<i64>>>,
+    pub range: DateRange,
+}
 
 /// True when `dir` holds a tantivy index.
 pub fn exists(dir: &Path) -> bool {
@@ -114,7 +123,7 @@ impl PaperIndex {
             fields,
             reader,
             config,
-            date_range_cache: std::sync::Mutex::new(None),
+            dates_cache: std::sync::Mutex::new(None),
         })
     }
 
@@ -290,26 +299,35 @@ impl PaperIndex {
     /// Oldest and newest dates among indexed papers, as days since the epoch (from the fast
     /// column's per-segment bounds, so O(segments)).
     pub fn date_range(&self, searcher: &Searcher) -> DateRange {
+        self.dates(searcher).range
+    }
+
+    /// The date columns of `searcher`'s segments, opened once per searcher generation.
+    pub fn dates(&self, searcher: &Searcher) -> Arc<Dates> {
         let generation = searcher.generation().generation_id();
         let mut cache = self
-            .date_range_cache
+            .dates_cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((cached, range)) = *cache {
-            if cached == generation {
-                return range;
+        if let Some((cached, dates)) = &*cache {
+            if *cached == generation {
+                return dates.clone();
             }
         }
-        let range = searcher
+        let columns: Vec<Option<Column<i64>>> = searcher
             .segment_readers()
             .iter()
-            .filter_map(|seg| {
-                let col = seg.fast_fields().i64("date_days").ok()?;
-                (col.values.num_vals() > 0).then(|| (col.min_value(), col.max_value()))
-            })
+            .map(|seg| seg.fast_fields().i64("date_days").ok())
+            .collect();
+        let range = columns
+            .iter()
+            .flatten()
+            .filter(|col| col.values.num_vals() > 0)
+            .map(|col| (col.min_value(), col.max_value()))
             .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
-        *cache = Some((generation, range));
-        range
+        let dates = Arc::new(Dates { columns, range });
+        *cache = Some((generation, dates.clone()));
+        dates
     }
 
     /// Deletes papers by id; returns how many ids existed.

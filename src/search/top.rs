@@ -14,6 +14,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -21,6 +22,7 @@ use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::Recency;
+use crate::index::Dates;
 
 /// Collects the best `offset + limit` documents by boosted score and returns the `limit`
 /// after `offset`, best first (ties: lower address first, as tantivy's `TopDocs`).
@@ -32,15 +34,23 @@ pub struct BoostedTopDocs {
     /// Bits of the best k-th boosted score any segment has reached (scores are >= 0, whose
     /// bits order as the floats do); 0 until one segment holds k documents.
     kth: AtomicU32,
+    /// The searcher's date columns, already open (else each segment opens its own).
+    dates: Option<Arc<Dates>>,
 }
 
 impl BoostedTopDocs {
-    pub fn new(limit: usize, offset: usize, recency: Option<Recency>) -> BoostedTopDocs {
+    pub fn new(
+        limit: usize,
+        offset: usize,
+        recency: Option<Recency>,
+        dates: Option<Arc<Dates>>,
+    ) -> BoostedTopDocs {
         BoostedTopDocs {
             limit,
             offset,
             recency,
             kth: AtomicU32::new(0),
+            dates,
         }
     }
 
@@ -184,9 +194,10 @@ impl Collector for BoostedTopDocs {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<BoostedSegment> {
-        let dates = match self.recency {
-            Some(_) => reader.fast_fields().i64("date_days").ok(),
-            None => None,
+        let dates = match (self.recency, &self.dates) {
+            (None, _) => None,
+            (Some(_), Some(dates)) => dates.columns.get(segment as usize).cloned().flatten(),
+            (Some(_), None) => reader.fast_fields().i64("date_days").ok(),
         };
         let (mut oldest, mut span, mut max_boost) = (0, None, 1.0);
         if let (Some(r), Some(col)) = (self.recency, &dates) {
