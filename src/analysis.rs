@@ -35,6 +35,9 @@ pub struct PaperTokenStream<'a> {
     spans: &'a mut Vec<(usize, usize)>,
     next: usize,
     token: &'a mut Token,
+    /// Set by `piece_at`: the stream ends with the piece it was moved to.
+    one_piece: bool,
+    piece_read: bool,
 }
 
 impl Tokenizer for PaperTokenizer {
@@ -49,6 +52,8 @@ impl Tokenizer for PaperTokenizer {
             spans: &mut self.spans,
             next: 0,
             token: &mut self.token,
+            one_piece: false,
+            piece_read: false,
         }
     }
 }
@@ -175,12 +180,13 @@ impl PaperTokenStream<'_> {
     /// joined; moves the position and offsets but leaves the token text alone.
     fn next_span(&mut self) -> Option<(usize, usize, bool)> {
         while self.next == self.spans.len() {
-            if self.pos >= self.text.len() {
+            if self.pos >= self.text.len() || self.piece_read {
                 return None;
             }
             self.spans.clear();
             self.next = 0;
             self.pos = piece_spans(self.text, self.pos, self.spans);
+            self.piece_read = self.one_piece;
         }
         let (start, mut end) = self.spans[self.next];
         self.next += 1;
@@ -333,6 +339,21 @@ impl Drop for PaperAnalyzerStream<'_> {
         if let Some((language, _)) = self.stemmer {
             std::mem::take(&mut self.cache).give_back(language);
         }
+    }
+}
+
+impl PaperAnalyzerStream<'_> {
+    /// Moves the stream to the whitespace-delimited piece at byte `pos` (0 or just after ASCII
+    /// whitespace) and ends it after that piece. The splitter cuts text piece by piece, so
+    /// these are the tokens the whole text has there: a highlighter reads only the pieces
+    /// that can hold a term, with one stream (and one stem-cache loan) per text.
+    pub fn piece_at(&mut self, pos: usize) {
+        let words = &mut self.words;
+        words.pos = pos;
+        words.spans.clear();
+        words.next = 0;
+        words.one_piece = true;
+        words.piece_read = false;
     }
 }
 
