@@ -85,7 +85,7 @@ fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usi
         pos += 1;
     }
     let (start, mark) = (pos, out.len());
-    let wordish = |b: u8| WORDISH[b as usize];
+    let wordish = is_word_byte;
     // `next` is never whitespace or non-ASCII when this holds, so joins stay in the piece.
     let joins = |prev: u8, mid: u8, next: u8| match mid {
         b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
@@ -132,8 +132,14 @@ fn piece_spans(text: &str, mut pos: usize, out: &mut Vec<(usize, usize)>) -> usi
     }
 }
 
-/// ASCII letters, digits and `_`: the bytes a word runs over (one load per byte in the
-/// splitter's inner loop instead of a chain of range compares).
+/// ASCII letters, digits and `_`: the bytes a word runs over (no UAX #29 break falls
+/// between two of them). A table: one load per byte in the splitter's inner loop instead of
+/// a chain of range compares.
+#[inline]
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    WORDISH[b as usize]
+}
+
 static WORDISH: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -286,8 +292,8 @@ impl PaperAnalyzer {
     /// The analyzer of `config` for finding `terms` (a highlighter's): tokens that can equal
     /// one of them come out exactly as indexed; a plain ASCII word whose first letter starts
     /// none of them comes out with an empty text (its offsets kept), which skips its stem
-    /// lookup and its copy (most of the words of a snippet). Sound for English because Porter2 never changes a word's first
-    /// letter; other stemmers analyze every word fully.
+    /// lookup and its copy (most of the words of a snippet). Sound for English because
+    /// Porter2 never changes a word's first letter; other stemmers analyze every word fully.
     pub fn for_terms<'t>(
         config: &TokenizerConfig,
         terms: impl IntoIterator<Item = &'t str>,

@@ -69,7 +69,6 @@ fn collapse_ascii(s: &str) -> String {
 fn collapse_ascii_owned(s: String) -> String {
     let mut bytes = s.into_bytes();
     let n = bytes.len();
-    let visible = |b: u8| b > b' ' && b != 0x7F;
     let (mut r, mut w) = (0, 0);
     while r < n {
         let start = r;
@@ -81,7 +80,7 @@ fn collapse_ascii_owned(s: String) -> String {
         // Whitespace (`char::is_whitespace` in ASCII, with the vertical tab) and other controls
         // up to the next visible byte: one space if any of it was whitespace, none at the ends.
         let mut space = false;
-        while r < n && !visible(bytes[r]) {
+        while r < n && !is_visible(bytes[r]) {
             space |= matches!(bytes[r], b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
             r += 1;
         }
@@ -112,10 +111,15 @@ fn visible_run_end(bytes: &[u8], mut r: usize) -> usize {
         }
         r += 8;
     }
-    while r < bytes.len() && bytes[r] > b' ' && bytes[r] != 0x7F {
+    while r < bytes.len() && is_visible(bytes[r]) {
         r += 1;
     }
     r
+}
+
+/// An ASCII byte that is neither a control, space nor DEL.
+fn is_visible(b: u8) -> bool {
+    b > b' ' && b != 0x7F
 }
 
 fn collapse_chars(s: &str) -> String {

@@ -298,7 +298,7 @@ impl PaperIndex {
                 (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, f)
             }
             SortOrder::Relevance => {
-                let dates = plan.recency.map(|_| self.dates(&searcher));
+                let dates = self.dates(&searcher);
                 let top = BoostedTopDocs::new(plan.limit, plan.offset, plan.recency, dates);
                 let (docs, total, f) = if want_facets {
                     // Facets visit every match anyway: one pass, no pruning.

@@ -4,9 +4,8 @@
 //! keeps its first letter (English stems and no-stem analyzers; `PaperAnalyzer::for_terms`
 //! relies on the same fact), so only the whitespace-delimited pieces where a word starts with
 //! one of the terms' first letters, or that hold a non-ASCII byte (folding), go through the
-//! analyzer. The
-//! tokenizer splits text piece by piece, so a piece's tokens are those the whole text gives
-//! there. The window is the one of at most `max_chars` bytes with the highest sum of matched
+//! analyzer. The tokenizer splits text piece by piece, so a piece's tokens are those the
+//! whole text gives there. The window is the one of at most `max_chars` bytes with the highest sum of matched
 //! term weights (every start at a match is tried, so a cluster of matches is never cut in
 //! two as by fixed fragments), widened with context on both sides to word boundaries.
 
@@ -18,7 +17,7 @@ use tantivy::schema::Field;
 use tantivy::tokenizer::{Language, TokenStream, Tokenizer};
 use tantivy::{Searcher, Term};
 
-use crate::analysis::{PaperAnalyzer, PaperAnalyzerStream};
+use crate::analysis::{is_word_byte, PaperAnalyzer, PaperAnalyzerStream};
 use crate::error::Result;
 use crate::schema::TokenizerConfig;
 
@@ -108,12 +107,11 @@ impl Highlighter {
         };
         let bytes = text.as_bytes();
         let mut i = 0;
-        let wordish = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         while i < bytes.len() {
             // A token starts at a piece start or after a byte that is no word byte (ASCII
             // letters, digits and `_` never break inside); a non-ASCII byte always counts.
             let b = bytes[i];
-            if !starts[b as usize] || (b.is_ascii() && i > 0 && wordish(bytes[i - 1])) {
+            if !starts[b as usize] || (b.is_ascii() && i > 0 && is_word_byte(bytes[i - 1])) {
                 i += 1;
                 continue;
             }

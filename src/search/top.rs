@@ -34,8 +34,8 @@ pub struct BoostedTopDocs {
     /// Bits of the best k-th boosted score any segment has reached (scores are >= 0, whose
     /// bits order as the floats do); 0 until one segment holds k documents.
     kth: AtomicU32,
-    /// The searcher's date columns, already open (else each segment opens its own).
-    dates: Option<Arc<Dates>>,
+    /// The searcher's date columns, opened once per reader generation.
+    dates: Arc<Dates>,
 }
 
 impl BoostedTopDocs {
@@ -43,7 +43,7 @@ impl BoostedTopDocs {
         limit: usize,
         offset: usize,
         recency: Option<Recency>,
-        dates: Option<Arc<Dates>>,
+        dates: Arc<Dates>,
     ) -> BoostedTopDocs {
         BoostedTopDocs {
             limit,
@@ -192,13 +192,11 @@ impl Collector for BoostedTopDocs {
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        reader: &SegmentReader,
+        _reader: &SegmentReader,
     ) -> tantivy::Result<BoostedSegment> {
-        let dates = match (self.recency, &self.dates) {
-            (None, _) => None,
-            (Some(_), Some(dates)) => dates.columns.get(segment as usize).cloned().flatten(),
-            (Some(_), None) => reader.fast_fields().i64("date_days").ok(),
-        };
+        let dates = self
+            .recency
+            .and_then(|_| self.dates.columns.get(segment as usize).cloned().flatten());
         let (mut oldest, mut span, mut max_boost) = (0, None, 1.0);
         if let (Some(r), Some(col)) = (self.recency, &dates) {
             let (min, max) = (col.min_value(), col.max_value());
