@@ -162,3 +162,63 @@ proptest! {
         }
     }
 }
+
+/// Query pieces for totals: bare words (some analyzing to several tokens, so a phrase),
+/// operators, quotes, fields, prefixes, fuzziness, boosts and groups.
+const PIECES: &[&str] = &[
+    "learning",
+    "graph",
+    "model",
+    "quantum",
+    "sparse",
+    "attention",
+    "state-of-the-art",
+    "large-scale",
+    "zero-shot",
+    "AND",
+    "OR",
+    "NOT",
+    "+graph",
+    "-model",
+    "\"neural networks\"",
+    "atten*",
+    "quantm~1",
+    "title:graph",
+    "abstract:learning",
+    "graph^2",
+    "(sparse OR attention)",
+    "(learning AND model)",
+    "llm",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+
+    /// Totals without facets take a fast path for unions of terms; with facets every match
+    /// goes through tantivy's `Count` collector. Both give the same number for any query.
+    #[test]
+    fn totals_equal_the_collected_count(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 1..5),
+        plain in any::<bool>(),
+        topic in any::<bool>(),
+    ) {
+        let engine = engine();
+        let q = pieces.join(" ");
+        let req = |facets| SearchRequest {
+            q: q.clone(),
+            plain,
+            topic: if topic { vec!["/arxiv/cs".into()] } else { Vec::new() },
+            limit: Some(3),
+            facets: Some(facets),
+            snippets: Some(false),
+            ..SearchRequest::default()
+        };
+        match (engine.search(&req(false)), engine.search(&req(true))) {
+            (Ok(fast), Ok(collected)) => {
+                prop_assert_eq!(fast.total, collected.total, "total of `{}` (plain {})", q, plain);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "`{}`: {:?} vs {:?}", q, a.map(|r| r.total), b.map(|r| r.total)),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Queries: parsing, topic/date filters, BM25 + recency ranking, facet counts and snippets.
 //! `SearchRequest`/`SearchResponse` are the shapes every front door speaks.
 
+mod count;
 pub mod facets;
 mod query;
 pub mod recency;
@@ -146,11 +147,18 @@ struct Plan {
     limit: usize,
     offset: usize,
     recency: Option<Recency>,
+    /// Set when `query` matches exactly the union of these terms' postings.
+    union: Option<Vec<Term>>,
 }
 
 impl PaperIndex {
     /// The tantivy query for the user's text, over the default fields with their boosts.
     pub fn parse_query(&self, q: &str) -> Result<Box<dyn Query>> {
+        self.parse_query_shaped(q).map(|(query, _)| query)
+    }
+
+    /// The query, and whether it is an OR of bare words.
+    fn parse_query_shaped(&self, q: &str) -> Result<(Box<dyn Query>, bool)> {
         if q.len() > self.config.limits.max_query_bytes {
             return Err(Error::InvalidRequest(format!(
                 "query is {} bytes, the limit is {}",
@@ -181,10 +189,11 @@ impl PaperIndex {
                 req.offset, limits.max_offset
             )));
         }
-        let text_query = if req.plain {
-            query::QueryBuilder::new(self, &req.q).build_plain()?
+        // Plain mode is always an OR of term queries.
+        let (text_query, or_of_words) = if req.plain {
+            (query::QueryBuilder::new(self, &req.q).build_plain()?, true)
         } else {
-            self.parse_query(&req.q)?
+            self.parse_query_shaped(&req.q)?
         };
         let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !req.topic.is_empty() {
@@ -227,6 +236,11 @@ impl PaperIndex {
                 Box::new(RangeQuery::new(bound(since), bound(until))),
             ));
         }
+        let union = if or_of_words && filters.is_empty() {
+            count::union_terms(&*text_query)
+        } else {
+            None
+        };
         let query: Box<dyn Query> = if filters.is_empty() {
             text_query.box_clone()
         } else {
@@ -273,6 +287,7 @@ impl PaperIndex {
             limit,
             offset: req.offset,
             recency,
+            union,
         })
     }
 
@@ -305,9 +320,14 @@ impl PaperIndex {
                     searcher.search(&plan.query, &(top, Count, facets))?
                 } else {
                     // Alone, the top-k collector prunes with Block-WAND; counting separately
-                    // skips scoring (and is a doc-frequency lookup for a single term).
+                    // skips scoring (a doc-frequency lookup for a single term, a bitset of
+                    // posting blocks for a union of terms).
                     let docs = searcher.search(&plan.query, &top)?;
-                    (docs, plan.query.count(&searcher)?, None)
+                    let total = match &plan.union {
+                        Some(terms) => count::union_count(&searcher, terms)?,
+                        None => plan.query.count(&searcher)?,
+                    };
+                    (docs, total, None)
                 };
                 let docs = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
                 (docs, total, f)

@@ -51,22 +51,25 @@ impl<'a> QueryBuilder<'a> {
         }
     }
 
-    pub fn build(&self) -> Result<Box<dyn Query>> {
+    /// The query, and whether it is an OR of bare words (see `is_or_of_words`).
+    pub fn build(&self) -> Result<(Box<dyn Query>, bool)> {
         if self.query.trim().is_empty() {
-            return Ok(Box::new(AllQuery));
+            return Ok((Box::new(AllQuery), false));
         }
         let ast = query_grammar::parse_query(self.query).map_err(|_| {
             self.syntax("check quotes, parentheses and operators (AND, OR, NOT, +, -)")
         })?;
+        let or_of_words = is_or_of_words(&ast);
         if !needs_rewrite(&ast) {
             // The common case goes through tantivy's own parser unchanged, so plain queries
             // score exactly as tantivy scores them.
-            return self
+            let query = self
                 .parser
                 .parse_query(self.query)
-                .map_err(|e| self.syntax(e.to_string()));
+                .map_err(|e| self.syntax(e.to_string()))?;
+            return Ok((query, or_of_words));
         }
-        self.node(ast)
+        Ok((self.node(ast)?, or_of_words))
     }
 
     /// The text as plain terms, nothing in it read as syntax: each whitespace-separated word
@@ -278,6 +281,30 @@ fn needs_rewrite(ast: &UserInputAst) -> bool {
                         && (lit.phrase.ends_with('*') || lit.phrase.contains('~')))
             }
             UserInputLeaf::Exists { .. } => true,
+            _ => false,
+        },
+    }
+}
+
+/// Whether the tree is only bare words (no field, quotes, prefix, fuzziness) joined by OR,
+/// grouped or boosted. tantivy's parser ORs by default and turns each such word into one
+/// term query per default field, or a phrase where the word analyzes to several tokens: so
+/// where the built query has no phrase, its matches are the union of its terms' postings.
+fn is_or_of_words(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses
+            .iter()
+            .all(|(occur, sub)| matches!(occur, None | Some(Occur::Should)) && is_or_of_words(sub)),
+        UserInputAst::Boost(sub, _) => is_or_of_words(sub),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Literal(lit) => {
+                lit.field_name.is_none()
+                    && lit.delimiter == Delimiter::None
+                    && !lit.prefix
+                    && lit.slop == 0
+                    && !lit.phrase.ends_with('*')
+                    && !lit.phrase.contains('~')
+            }
             _ => false,
         },
     }

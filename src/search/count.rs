@@ -1,0 +1,74 @@
+//! Match totals of term unions counted from the postings, without a scorer.
+
+use tantivy::query::Query;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+/// The terms of `query` if it matches exactly the union of their postings: the caller
+/// vouches that it is built of term queries under Should (and boosts) only, and this
+/// refuses it if any part needs positions (a phrase).
+pub(crate) fn union_terms(query: &dyn Query) -> Option<Vec<Term>> {
+    let mut terms: Vec<Term> = Vec::new();
+    let mut positional = false;
+    query.query_terms(&mut |term, needs_positions| {
+        positional |= needs_positions;
+        if !terms.contains(term) {
+            terms.push(term.clone());
+        }
+    });
+    (!positional).then_some(terms)
+}
+
+/// How many live documents hold at least one of `terms`. tantivy's count of a union walks
+/// a union scorer document by document; this ORs the decoded posting blocks into one bit
+/// array per segment and counts its bits.
+pub(crate) fn union_count(searcher: &Searcher, terms: &[Term]) -> tantivy::Result<usize> {
+    let mut total = 0usize;
+    let mut words: Vec<u64> = Vec::new();
+    for reader in searcher.segment_readers() {
+        let alive = reader.alive_bitset();
+        if let ([term], None) = (terms, alive) {
+            total += reader.inverted_index(term.field())?.doc_freq(term)? as usize;
+            continue;
+        }
+        words.clear();
+        words.resize((reader.max_doc() as usize).div_ceil(64), 0);
+        for term in terms {
+            let inverted = reader.inverted_index(term.field())?;
+            let Some(mut postings) =
+                inverted.read_block_postings(term, IndexRecordOption::Basic)?
+            else {
+                continue;
+            };
+            loop {
+                let docs = postings.docs();
+                if docs.is_empty() {
+                    break;
+                }
+                for &doc in docs {
+                    words[(doc / 64) as usize] |= 1 << (doc % 64);
+                }
+                postings.advance();
+            }
+        }
+        total += match alive {
+            None => words.iter().map(|w| w.count_ones() as usize).sum(),
+            Some(alive) => set_bits(&words).filter(|&doc| alive.is_alive(doc)).count(),
+        };
+    }
+    Ok(total)
+}
+
+fn set_bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
+    words.iter().enumerate().flat_map(|(i, &word)| {
+        let base = i as u32 * 64;
+        let mut rest = word;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                base + bit
+            })
+        })
+    })
+}
