@@ -345,9 +345,9 @@ impl PaperIndex {
 }
 
 /// Doc store block size (tantivy's default is 16 KiB). Each hit a search shows decompresses its
-/// whole block: 8 KiB blocks (about four papers) took 5% of a search's instructions off for a
-/// 5% larger index (BENCHMARKS.md).
-const DOCSTORE_BLOCK_BYTES: usize = 8192;
+/// whole block: 8 KiB blocks took 5% of a search's instructions off for a 5% larger index, and
+/// 4 KiB (two or three papers) 3.5% more for 5% more (BENCHMARKS.md). Readers take any size.
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
 
 /// Keys under which a written paper can be met again (hashes tagged by kind): its id, its
 /// title key, and its title key among papers without a native id.
