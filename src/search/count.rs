@@ -12,10 +12,11 @@ pub(crate) fn union_terms(query: &dyn Query) -> Option<Vec<Term>> {
     let mut positional = false;
     query.query_terms(&mut |term, needs_positions| {
         positional |= needs_positions;
-        if !terms.contains(term) {
-            terms.push(term.clone());
-        }
+        terms.push(term.clone());
     });
+    // Pasted prose in plain mode gives hundreds of terms, often repeated.
+    terms.sort_unstable();
+    terms.dedup();
     (!positional).then_some(terms)
 }
 
@@ -71,4 +72,25 @@ fn set_bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
             })
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_bits;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn set_bits_lists_every_set_bit_once_in_order(
+            mut docs in proptest::collection::vec(0u32..1000, 0..200),
+        ) {
+            let mut words = vec![0u64; 1000usize.div_ceil(64)];
+            for &doc in &docs {
+                words[(doc / 64) as usize] |= 1 << (doc % 64);
+            }
+            docs.sort_unstable();
+            docs.dedup();
+            prop_assert_eq!(set_bits(&words).collect::<Vec<_>>(), docs);
+        }
+    }
 }
