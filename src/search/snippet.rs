@@ -1,10 +1,10 @@
 //! Snippets: the best window of an abstract and the ranges of the query's terms in it.
 //!
 //! The query's terms are found without analyzing the whole abstract: a word's analyzed form
-//! keeps its first letter (English stems and no-stem analyzers; `PaperAnalyzer::for_terms`
-//! relies on the same fact), so only the whitespace-delimited pieces where a word starts with
-//! one of the terms' first letters, or that hold a non-ASCII byte (folding), go through the
-//! analyzer. The tokenizer splits text piece by piece, so a piece's tokens are those the
+//! keeps its first letter and all of the word but its last `STEM_TAIL` bytes (English stems
+//! and no-stem analyzers; `PaperAnalyzer::for_terms` relies on the first), so only the
+//! whitespace-delimited pieces where a word starts like one of the terms, or that hold a
+//! non-ASCII byte (folding), go through the analyzer. The tokenizer splits text piece by piece, so a piece's tokens are those the
 //! whole text gives there. The window is the one of at most `max_chars` bytes with the highest sum of matched
 //! term weights (every start at a match is tried, so a cluster of matches is never cut in
 //! two as by fixed fragments), widened with context on both sides to word boundaries.
@@ -17,7 +17,7 @@ use tantivy::schema::Field;
 use tantivy::tokenizer::{Language, TokenStream, Tokenizer};
 use tantivy::{Searcher, Term};
 
-use crate::analysis::{is_word_byte, PaperAnalyzer, PaperAnalyzerStream};
+use crate::analysis::{is_word_byte, PaperAnalyzer, PaperAnalyzerStream, STEM_TAIL};
 use crate::error::Result;
 use crate::schema::TokenizerConfig;
 
@@ -30,6 +30,9 @@ pub struct Highlighter {
     /// in both cases and every non-ASCII byte (folding). `None` (a stemmer that may change
     /// first letters) analyzes the whole text.
     starts: Option<Box<[bool; 256]>>,
+    /// With `starts`: what a word must begin with (ASCII, case aside) to become each term,
+    /// the term but its last `STEM_TAIL` bytes (at least its first byte).
+    prefixes: Vec<Box<[u8]>>,
 }
 
 /// A window of a text and the byte ranges, relative to the window, that matched.
@@ -79,12 +82,17 @@ impl Highlighter {
             }
             starts
         });
+        let prefixes = terms
+            .iter()
+            .map(|(t, _)| t.as_bytes()[..t.len().saturating_sub(STEM_TAIL).max(1)].into())
+            .collect();
         let analyzer = PaperAnalyzer::for_terms(tokenizer, terms.iter().map(|(t, _)| t.as_str()));
         Ok(Highlighter {
             terms,
             analyzer,
             max_chars,
             starts,
+            prefixes,
         })
     }
 
@@ -92,6 +100,7 @@ impl Highlighter {
     fn matches(&mut self, text: &str) -> Vec<Match> {
         let mut out = Vec::new();
         let terms = &self.terms;
+        let prefixes = &self.prefixes;
         let mut stream = self.analyzer.token_stream(text);
         let mut keep = |stream: &PaperAnalyzerStream| {
             let token = stream.token();
@@ -111,7 +120,10 @@ impl Highlighter {
             // A token starts at a piece start or after a byte that is no word byte (ASCII
             // letters, digits and `_` never break inside); a non-ASCII byte always counts.
             let b = bytes[i];
-            if !starts[b as usize] || (b.is_ascii() && i > 0 && is_word_byte(bytes[i - 1])) {
+            if !starts[b as usize]
+                || (b.is_ascii()
+                    && ((i > 0 && is_word_byte(bytes[i - 1])) || !may_match(prefixes, &bytes[i..])))
+            {
                 i += 1;
                 continue;
             }
@@ -149,6 +161,25 @@ impl Highlighter {
             .collect();
         Some(Snippet { range, highlights })
     }
+}
+
+/// False when the word at the start of `rest` cannot analyze to any term: its leading ASCII
+/// letters and digits already differ from every term's prefix. Anything else in the way
+/// (punctuation, `^`, `_`, non-ASCII, the end) leaves it to the analyzer.
+fn may_match(prefixes: &[Box<[u8]>], rest: &[u8]) -> bool {
+    prefixes.iter().any(|prefix| {
+        for (k, &want) in prefix.iter().enumerate() {
+            match rest.get(k) {
+                Some(b) if b.is_ascii_alphanumeric() => {
+                    if b.to_ascii_lowercase() != want {
+                        return false;
+                    }
+                }
+                _ => return true,
+            }
+        }
+        true
+    })
 }
 
 /// First and last index of the run of matches within `max_chars` bytes with the highest
@@ -236,6 +267,23 @@ mod tests {
         "self-learning",
         "x.model",
         "net_learning",
+        // Stems that rewrite the word's tail, and words sharing only a few first letters.
+        "dying",
+        "die",
+        "hoping",
+        "hope",
+        "capability",
+        "capable",
+        "improving",
+        "improve",
+        "in",
+        "impossible",
+        "studies",
+        "study",
+        "x^1234",
+        "MedS^3",
+        "model's",
+        "'modeling",
     ];
 
     fn fixture(docs: &[String]) -> (Index, Field) {
