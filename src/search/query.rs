@@ -56,6 +56,11 @@ impl<'a> QueryBuilder<'a> {
         if self.query.trim().is_empty() {
             return Ok((Box::new(AllQuery), false));
         }
+        if self.is_bare_words() {
+            // What a search box mostly gets; the grammar (parsed twice: here for its shape and
+            // again inside tantivy's parser) cost more than the rest of building the query.
+            return Ok((self.build_plain()?, true));
+        }
         let ast = query_grammar::parse_query(self.query).map_err(|_| {
             self.syntax("check quotes, parentheses and operators (AND, OR, NOT, +, -)")
         })?;
@@ -70,6 +75,21 @@ impl<'a> QueryBuilder<'a> {
             return Ok((query, or_of_words));
         }
         Ok((self.node(ast)?, or_of_words))
+    }
+
+    /// Whether the query is only ASCII letters and digits between spaces, with no operator
+    /// word and no word long enough to be dropped by an analyzer: then `build_plain` gives
+    /// exactly the query tantivy's parser gives (one token per word and field, none dropped).
+    fn is_bare_words(&self) -> bool {
+        let max_len = (self.idx.config.tokenizers.values())
+            .map(|t| t.max_token_length)
+            .min()
+            .unwrap_or(0);
+        self.query.split(' ').all(|word| {
+            word.len() < max_len
+                && word.bytes().all(|b| b.is_ascii_alphanumeric())
+                && !matches!(word, "AND" | "OR" | "NOT" | "IN" | "TO")
+        })
     }
 
     /// The text as plain terms, nothing in it read as syntax: each whitespace-separated word
@@ -336,7 +356,67 @@ fn regex_syntax_escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::truncate;
+    use super::*;
+    use crate::schema::SchemaConfig;
+    use proptest::prelude::*;
+
+    fn words() -> impl Strategy<Value = String> {
+        let word = prop_oneof![
+            prop::sample::select(vec![
+                "AND",
+                "OR",
+                "NOT",
+                "IN",
+                "TO",
+                "and",
+                "or",
+                "not",
+                "Attention",
+                "attention",
+                "LLMs",
+                "gpt4o",
+                "2502",
+                "00511",
+                "MedS3",
+                "x",
+                "the",
+                "of",
+                "models",
+                "modeling",
+            ])
+            .prop_map(str::to_string),
+            "[A-Za-z0-9]{1,12}",
+            "[a-z]{60,70}",
+        ];
+        prop::collection::vec(word, 1..6).prop_map(|w| w.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// The bare-words shortcut builds the query tantivy's parser builds from the same text
+        /// (same clauses, terms, boosts and order), and is only taken where it must be.
+        #[test]
+        fn bare_words_build_the_query_of_tantivys_parser(
+            q in words(),
+            spaces in prop::sample::select(vec![" ", "  ", "\t", " - "]),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let idx = PaperIndex::create(dir.path(), SchemaConfig::builtin()).unwrap();
+            let q = q.replace(' ', spaces);
+            let builder = QueryBuilder::new(&idx, &q);
+            let bare = q.split(' ').all(|w| {
+                w.len() < 64
+                    && w.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && !["AND", "OR", "NOT", "IN", "TO"].contains(&w)
+            });
+            prop_assert_eq!(builder.is_bare_words(), bare, "{:?}", q);
+            if bare {
+                let ours = builder.build().unwrap().0;
+                let tantivys = builder.parser.parse_query(&q).unwrap();
+                prop_assert_eq!(format!("{ours:?}"), format!("{tantivys:?}"), "{:?}", q);
+            }
+        }
+    }
 
     #[test]
     fn truncate_cuts_at_whitespace_and_char_boundaries() {
