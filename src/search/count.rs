@@ -1,13 +1,15 @@
 //! Match totals of term unions counted from the postings, without a scorer.
 
 use tantivy::query::Query;
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 /// The terms of `query` if it matches exactly the union of their postings: the caller
 /// vouches that it is built of term queries under Should (and boosts) only, and this
-/// refuses it if any part needs positions (a phrase).
-pub(crate) fn union_terms(query: &dyn Query) -> Option<Vec<Term>> {
+/// refuses it if any part needs positions (a phrase). With `subset = Some((a, b))` (every
+/// document holding a token in field `a` holds it in field `b` too), a term of `a` whose text
+/// is also there in `b` is left out: its postings add nothing to the union.
+pub(crate) fn union_terms(query: &dyn Query, subset: Option<(Field, Field)>) -> Option<Vec<Term>> {
     let mut terms: Vec<Term> = Vec::new();
     let mut positional = false;
     query.query_terms(&mut |term, needs_positions| {
@@ -17,6 +19,17 @@ pub(crate) fn union_terms(query: &dyn Query) -> Option<Vec<Term>> {
     // Pasted prose in plain mode gives hundreds of terms, often repeated.
     terms.sort_unstable();
     terms.dedup();
+    if let Some((a, b)) = subset {
+        let wider: Vec<Term> = terms.iter().filter(|t| t.field() == b).cloned().collect();
+        terms.retain(|t| {
+            t.field() != a
+                || t.value().as_str().is_none_or(|text| {
+                    wider
+                        .binary_search(&Term::from_field_text(b, text))
+                        .is_err()
+                })
+        });
+    }
     (!positional).then_some(terms)
 }
 
@@ -76,8 +89,45 @@ fn set_bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
 
 #[cfg(test)]
 mod tests {
-    use super::set_bits;
+    use super::{set_bits, union_terms};
     use proptest::prelude::*;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::Term;
+
+    #[test]
+    fn a_subset_fields_term_is_dropped_only_beside_its_wider_twin() {
+        let mut schema = Schema::builder();
+        let (title, abstract_text) = (
+            schema.add_text_field("t", TEXT),
+            schema.add_text_field("a", TEXT),
+        );
+        let term = |f, text| Term::from_field_text(f, text);
+        let query = BooleanQuery::new(
+            [
+                (title, "foo"),
+                (abstract_text, "foo"),
+                (title, "bar"),
+                (title, "foo"),
+            ]
+            .map(|(f, text)| {
+                let q = TermQuery::new(term(f, text), IndexRecordOption::Basic);
+                (Occur::Should, Box::new(q) as Box<dyn Query>)
+            })
+            .into(),
+        );
+        let all = union_terms(&query, None).unwrap();
+        assert_eq!(
+            all,
+            [
+                term(title, "bar"),
+                term(title, "foo"),
+                term(abstract_text, "foo")
+            ]
+        );
+        let kept = union_terms(&query, Some((title, abstract_text))).unwrap();
+        assert_eq!(kept, [term(title, "bar"), term(abstract_text, "foo")]);
+    }
 
     proptest! {
         #[test]

@@ -17,7 +17,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, IndexRecordOption, OwnedValue};
+use tantivy::schema::{Facet, Field, IndexRecordOption, OwnedValue};
 use tantivy::{DocAddress, Order, Searcher, Term};
 use time::Date;
 
@@ -169,6 +169,15 @@ impl PaperIndex {
         query::QueryBuilder::new(self, q).build()
     }
 
+    /// (title, abstract) when every title token is also an abstract token of the same paper:
+    /// the abstract field indexes the title (`include_title`) with the title's analyzer.
+    fn title_within_abstract(&self) -> Option<(Field, Field)> {
+        let same =
+            self.config.fields["title"].tokenizer == self.config.fields["abstract"].tokenizer;
+        (self.fields.abstract_includes_title && same)
+            .then_some((self.fields.title, self.fields.abstract_text))
+    }
+
     /// Newest date among indexed papers, as days since the epoch.
     pub fn newest_days(&self, searcher: &Searcher) -> Option<i64> {
         self.date_range(searcher).map(|(_, newest)| newest)
@@ -237,7 +246,7 @@ impl PaperIndex {
             ));
         }
         let union = if or_of_words && filters.is_empty() {
-            count::union_terms(&*text_query)
+            count::union_terms(&*text_query, self.title_within_abstract())
         } else {
             None
         };
