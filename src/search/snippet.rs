@@ -1,13 +1,14 @@
 //! Snippets: the best window of an abstract and the ranges of the query's terms in it.
 //!
-//! The query's terms are found without analyzing the whole abstract: a word's analyzed form
-//! keeps its first letter and all of the word but its last `STEM_TAIL` bytes (English stems
-//! and no-stem analyzers; `PaperAnalyzer::for_terms` relies on the first), so only the
-//! whitespace-delimited pieces where a word starts like one of the terms, or that hold a
-//! non-ASCII byte (folding), go through the analyzer. The tokenizer splits text piece by piece, so a piece's tokens are those the
-//! whole text gives there. The window is the one of at most `max_chars` bytes with the highest sum of matched
-//! term weights (every start at a match is tried, so a cluster of matches is never cut in
-//! two as by fixed fragments), widened with context on both sides to word boundaries.
+//! The query's terms are found without analyzing the whole abstract. A word's analyzed form
+//! keeps its first letter, and all of it but its last `STEM_TAIL` bytes is a prefix of the
+//! word (English stems and no-stem analyzers; `PaperAnalyzer::for_terms` relies on the
+//! first), so only the whitespace-delimited pieces where a word starts like one of the terms,
+//! or that hold a non-ASCII byte (folding), go through the analyzer. The tokenizer splits text
+//! piece by piece, so a piece's tokens are those the whole text gives there. The window is the
+//! one of at most `max_chars` bytes with the highest sum of matched term weights (every start
+//! at a match is tried, so a cluster of matches is never cut in two as by fixed fragments),
+//! widened with context on both sides to word boundaries.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
