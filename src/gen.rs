@@ -20,6 +20,18 @@ pub struct Model {
     categories: Vec<Vec<String>>,
 }
 
+/// How generated papers' dates follow one another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// Oldest first, as arXiv dumps and daily listings arrive: paper `i` of `n` gets the
+    /// learned dates' `i/n` quantile, so each indexing batch spans a short stretch of time.
+    #[default]
+    Chronological,
+    /// Each paper draws a learned date at random: every segment spans the whole range (the
+    /// worst case for the recency bound, which is per segment).
+    Shuffled,
+}
+
 /// SplitMix64: tiny, fast and fully deterministic across platforms.
 struct Rng(u64);
 
@@ -106,8 +118,15 @@ impl Model {
         out
     }
 
-    /// Writes `n` papers as arXiv-listing JSON lines; the same seed gives the same bytes.
-    pub fn generate(&self, n: usize, seed: u64, out: &mut impl Write) -> std::io::Result<()> {
+    /// Writes `n` papers as arXiv-listing JSON lines; the same seed and order give the same
+    /// bytes.
+    pub fn generate(
+        &self,
+        n: usize,
+        seed: u64,
+        order: DateOrder,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         let mut rng = Rng(seed);
         for i in 0..n {
             let title_len = self.title_lengths[rng.below(self.title_lengths.len())];
@@ -115,7 +134,14 @@ impl Model {
             let date = if self.days.is_empty() {
                 None
             } else {
-                date_from_days(self.days[rng.below(self.days.len())]).map(format_date)
+                let at = match order {
+                    // u128: i * len overflows u64 for no realistic n, but costs nothing.
+                    DateOrder::Chronological => {
+                        (i as u128 * self.days.len() as u128 / n as u128) as usize
+                    }
+                    DateOrder::Shuffled => rng.below(self.days.len()),
+                };
+                date_from_days(self.days[at]).map(format_date)
             };
             let categories: &[String] = if self.categories.is_empty() {
                 &[]
@@ -158,18 +184,65 @@ mod tests {
     fn the_same_seed_gives_the_same_corpus_and_another_seed_another() {
         let m = model();
         let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
-        m.generate(50, 7, &mut a).unwrap();
-        m.generate(50, 7, &mut b).unwrap();
-        m.generate(50, 8, &mut c).unwrap();
+        m.generate(50, 7, DateOrder::Chronological, &mut a).unwrap();
+        m.generate(50, 7, DateOrder::Chronological, &mut b).unwrap();
+        m.generate(50, 8, DateOrder::Chronological, &mut c).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+        let (mut d, mut e) = (Vec::new(), Vec::new());
+        m.generate(50, 7, DateOrder::Shuffled, &mut d).unwrap();
+        m.generate(50, 7, DateOrder::Shuffled, &mut e).unwrap();
+        assert_eq!(d, e);
+        assert_ne!(a, d);
+    }
+
+    fn dates(m: &Model, n: usize, order: DateOrder) -> Vec<i64> {
+        let mut out = Vec::new();
+        m.generate(n, 3, order, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let parsed = ingest::parse(
+            "g.jsonl",
+            &text,
+            Format::ArxivListing,
+            &ParseOptions::default(),
+        );
+        assert_eq!(parsed.papers.len(), n);
+        parsed
+            .papers
+            .iter()
+            .map(|p| days_since_epoch(p.date.unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn chronological_dates_are_the_learned_dates_in_order() {
+        let m = model();
+        // As many papers as learned dates: exactly those dates, oldest first.
+        assert_eq!(dates(&m, m.days.len(), DateOrder::Chronological), m.days);
+        // Three times as many: each learned date three times, still in order.
+        let tripled: Vec<i64> = m.days.iter().flat_map(|&d| [d; 3]).collect();
+        assert_eq!(
+            dates(&m, 3 * m.days.len(), DateOrder::Chronological),
+            tripled
+        );
+    }
+
+    #[test]
+    fn shuffled_dates_are_learned_dates_out_of_order() {
+        let m = model();
+        let got = dates(&m, 500, DateOrder::Shuffled);
+        assert!(got.iter().all(|d| m.days.binary_search(d).is_ok()));
+        assert!(
+            got.windows(2).any(|w| w[1] < w[0]),
+            "never goes back in time"
+        );
     }
 
     #[test]
     fn generated_papers_parse_and_stay_within_what_was_learned() {
         let m = model();
         let mut out = Vec::new();
-        m.generate(200, 1, &mut out).unwrap();
+        m.generate(200, 1, DateOrder::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         let parsed = ingest::parse(
             "g.jsonl",

@@ -4,10 +4,10 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use paperdex::engine::bundled_samples;
-use paperdex::gen::Model;
+use paperdex::gen::{DateOrder, Model};
 use paperdex::ingest::read::{self, Input};
 use paperdex::ingest::{self, ParseOptions};
 
@@ -21,9 +21,19 @@ pub struct GenArgs {
     /// Random seed (the same seed and sources give the same corpus)
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Date order: chronological (as arXiv dumps and listings arrive) or shuffled (every
+    /// segment spans all dates: the worst case for recency-boosted pruning)
+    #[arg(long, value_enum, default_value_t = Dates::Chronological)]
+    pub dates: Dates,
     /// Output file [default: stdout]
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Dates {
+    Chronological,
+    Shuffled,
 }
 
 pub fn run(args: &GenArgs) -> Result<()> {
@@ -53,17 +63,22 @@ pub fn run(args: &GenArgs) -> Result<()> {
             "no papers to learn from in the given files".into()
         ));
     };
+    let order = match args.dates {
+        Dates::Chronological => DateOrder::Chronological,
+        Dates::Shuffled => DateOrder::Shuffled,
+    };
     match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            model.generate(args.count, args.seed, &mut out)?;
+            model.generate(args.count, args.seed, order, &mut out)?;
             out.flush()?;
         }
         None => model.generate(
             args.count,
             args.seed,
+            order,
             &mut BufWriter::new(std::io::stdout().lock()),
         )?,
     }
