@@ -7,6 +7,12 @@
 //! `tantivy` is the plain default pipeline a user would write: title and abstract as TEXT
 //! with tantivy's `en_stem` analyzer, BM25 through QueryParser, no extras.
 //!
+//! Query latency alone, on an index already built (`paperdex index`): the queries run ROUNDS
+//! times after one warm-up round, and each round's p50/p99 is printed, so a before/after pair
+//! of binaries can be alternated on one index:
+//!
+//!   peers paperdex-queries INDEX_DIR QUERIES.txt [ROUNDS] [--recency off]
+//!
 //! The relevance comparison (scripts/compare-relevance.sh) uses the same tantivy pipeline on
 //! a BEIR corpus and writes a TREC run of the top 1000 per query (the query's en_stem terms
 //! ORed over title and abstract, so claims with syntax characters need no escaping):
@@ -64,6 +70,11 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if let [mode, dir, queries, rest @ ..] = args.as_slice() {
+        if mode == "paperdex-queries" {
+            return paperdex_queries(Path::new(dir), Path::new(queries), rest);
+        }
+    }
     if let [mode, corpus, queries, run, dir] = args.as_slice() {
         if mode == "tantivy-run" {
             return tantivy_run(
@@ -77,6 +88,7 @@ fn main() {
     let [engine, listings, queries, dir] = args.as_slice() else {
         eprintln!("usage: peers paperdex|tantivy LISTINGS QUERIES INDEX_DIR (see scripts/compare-peers.sh)");
         eprintln!("       peers tantivy-run CORPUS QUERIES RUN_OUT INDEX_DIR (see scripts/compare-relevance.sh)");
+        eprintln!("       peers paperdex-queries INDEX_DIR QUERIES [ROUNDS] [--recency off]");
         return;
     };
     let (listings, dir) = (Path::new(listings), Path::new(dir));
@@ -149,6 +161,47 @@ fn main() {
             "index_bytes": dir_bytes(dir), "queries": times.len(),
             "p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99),
         })
+    );
+}
+
+/// Runs the queries on an existing paperdex index, as the side-by-side run does (top 10 with
+/// snippets and total, no facets), and prints each round's p50 and p99 in ms.
+fn paperdex_queries(dir: &Path, queries: &Path, rest: &[String]) {
+    let rounds: usize = rest.first().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let recency_off = rest
+        .windows(2)
+        .any(|w| w[0] == "--recency" && w[1] == "off");
+    let engine = Engine::open(dir, SchemaConfig::builtin()).unwrap();
+    let queries: Vec<String> = open(queries)
+        .lines()
+        .map(|l| l.unwrap())
+        .filter(|q| !q.trim().is_empty())
+        .collect();
+    let mut medians = Vec::new();
+    for round in 0..=rounds {
+        let mut times = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let req = SearchRequest {
+                q: q.clone(),
+                facets: Some(false),
+                recency_weight: recency_off.then_some(0.0),
+                ..SearchRequest::default()
+            };
+            let t = Instant::now();
+            std::hint::black_box(engine.search(&req).unwrap());
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        if round > 0 {
+            let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+            println!("round {round}: p50 {p50:.3} ms, p99 {p99:.3} ms");
+            medians.push(p50);
+        }
+    }
+    medians.sort_by(f64::total_cmp);
+    println!(
+        "median of the rounds' p50: {:.3} ms",
+        percentile(&medians, 0.5)
     );
 }
 

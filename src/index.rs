@@ -38,7 +38,15 @@ pub struct PaperIndex {
     /// the newest date and each segment's dates, and opening a segment's column cost ~1% of
     /// a search each time.
     dates_cache: std::sync::Mutex<Option<(u64, Arc<Dates>)>>,
+    /// Threads one ranked search spreads over (see `search_threads`); the same pool as an
+    /// executor that hands tantivy's collectors the segments.
+    search_pool: Arc<rayon::ThreadPool>,
+    search_executor: tantivy::Executor,
 }
+
+/// At most this many threads per search: beyond that, waking them costs more than the
+/// segments of a paper index give them to do.
+const MAX_SEARCH_THREADS: usize = 4;
 
 /// Oldest and newest `date_days` of an index, `None` when no paper is dated.
 type DateRange = Option<(i64, i64)>;
@@ -111,6 +119,16 @@ impl PaperIndex {
     }
 
     fn finish(dir: &Path, index: Index, config: SchemaConfig) -> Result<PaperIndex> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_SEARCH_THREADS);
+        let search_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("paperdex-search-{i}"))
+            .build()
+            .map_err(tantivy::TantivyError::from)?;
+        let search_pool = Arc::new(search_pool);
+        let search_executor = tantivy::Executor::ThreadPool(search_pool.clone());
         config.register_tokenizers(&index);
         let fields = config.build();
         let reader = index
@@ -124,7 +142,19 @@ impl PaperIndex {
             reader,
             config,
             dates_cache: std::sync::Mutex::new(None),
+            search_pool,
+            search_executor,
         })
+    }
+
+    /// The search threads and their executor for one search (a local tool serves one user at
+    /// a time, so its latency beats throughput), or `None` when the caller is itself a rayon
+    /// worker (`eval` runs its queries in parallel): a worker waiting on another pool runs
+    /// its own pool's jobs meanwhile, so each search would nest the next on its stack.
+    pub(crate) fn search_threads(&self) -> Option<(&rayon::ThreadPool, &tantivy::Executor)> {
+        rayon::current_thread_index()
+            .is_none()
+            .then_some((&*self.search_pool, &self.search_executor))
     }
 
     /// Takes the index's single writer lock.

@@ -12,13 +12,15 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
+    BooleanQuery, ConstScoreQuery, EnableScoring, MoreLikeThisQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, OwnedValue};
-use tantivy::{DocAddress, Order, Searcher, Term};
+use tantivy::{DocAddress, Executor, Order, Searcher, Term};
 use time::Date;
 
 use crate::error::{Error, Result};
@@ -306,6 +308,7 @@ impl PaperIndex {
         let searcher = self.reader.searcher();
         let plan = self.plan(req, &searcher)?;
         let want_facets = req.facets.unwrap_or(true);
+        let threads = self.search_threads();
         let facets = want_facets.then_some(FacetsCollector);
         let (ranked, total, facet_counts): Collected = match req.sort {
             SortOrder::Date => {
@@ -331,19 +334,28 @@ impl PaperIndex {
                     // Alone, the top-k collector prunes with Block-WAND; counting separately
                     // skips scoring (a doc-frequency lookup for a single term, a bitset of
                     // posting blocks for a union of terms).
-                    let docs = searcher.search(&plan.query, &top)?;
-                    let total = match &plan.union {
-                        Some(terms) => count::union_count(&searcher, terms)?,
-                        None => plan.query.count(&searcher)?,
+                    let collect = |executor: &Executor| {
+                        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+                        searcher.search_with_executor(&plan.query, &top, executor, scoring)
                     };
-                    (docs, total, None)
+                    let count = || match &plan.union {
+                        Some(terms) => count::union_count(&searcher, terms),
+                        None => Ok(plan.query.count(&searcher)?),
+                    };
+                    let (docs, total) = match threads {
+                        Some((pool, executor)) => {
+                            pool.install(|| rayon::join(|| collect(executor), count))
+                        }
+                        None => (collect(&Executor::single_thread()), count()),
+                    };
+                    (docs?, total?, None)
                 };
                 let docs = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
                 (docs, total, f)
             }
         };
         let ranked = if plan.limit == 0 { Vec::new() } else { ranked };
-        let mut snippets = if req.snippets.unwrap_or(true) {
+        let snippets = if req.snippets.unwrap_or(true) {
             Some(self.highlighter(&searcher, &*plan.text_query)?)
         } else {
             None
@@ -354,15 +366,31 @@ impl PaperIndex {
         } else {
             HashMap::new()
         };
-        let mut hits = Vec::with_capacity(ranked.len());
-        for (score, addr) in ranked {
+        let hit = |snippets: &mut Option<Highlighter>, (score, addr): (Option<f32>, DocAddress)| {
             let paper = self.paper_of(&searcher.doc(addr)?)?;
             let explain = req.explain.then(|| {
                 let bm25 = bm25.get(&addr).copied().unwrap_or(0.0);
                 explain(&plan, bm25, &paper)
             });
-            hits.push(make_hit(paper, score, snippets.as_mut(), explain));
-        }
+            Ok(make_hit(paper, score, snippets.as_mut(), explain))
+        };
+        // Each hit reads and decompresses its stored paper and highlights it: independent
+        // work, shared out over the search threads (collect keeps the order).
+        let hits = match threads {
+            Some((pool, _)) => pool.install(|| {
+                ranked
+                    .into_par_iter()
+                    .map_init(|| snippets.clone(), hit)
+                    .collect::<Result<Vec<Hit>>>()
+            })?,
+            None => {
+                let mut snippets = snippets;
+                ranked
+                    .into_iter()
+                    .map(|r| hit(&mut snippets, r))
+                    .collect::<Result<Vec<Hit>>>()?
+            }
+        };
         Ok(SearchResponse {
             query: req.q.clone(),
             total,

@@ -22,6 +22,7 @@ use crate::analysis::{is_word_byte, PaperAnalyzer, PaperAnalyzerStream, STEM_TAI
 use crate::error::Result;
 use crate::schema::TokenizerConfig;
 
+#[derive(Clone)]
 pub struct Highlighter {
     /// Analyzed query terms of the field and their weight, `1 / (1 + doc_freq)`.
     terms: Vec<(String, f32)>,

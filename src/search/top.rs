@@ -9,7 +9,8 @@
 //!
 //! Segments also share their k-th best score: each is a lower bound of the final k-th, so a
 //! later segment starts pruning at once instead of from zero (tantivy's `TopDocs` starts every
-//! segment over).
+//! segment over), and segments collected at the same time on the search threads raise the
+//! bound for each other as they go.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -58,9 +59,9 @@ impl BoostedTopDocs {
         (self.limit + self.offset).max(1)
     }
 
-    /// The k-th best score of all segments collected so far, if one held k documents.
-    fn shared_kth(&self) -> Option<Score> {
-        Some(f32::from_bits(self.kth.load(AtomicOrdering::Relaxed))).filter(|&s| s > 0.0)
+    /// The best k-th score any segment has reached so far; 0 until one holds k documents.
+    fn shared_kth(&self) -> Score {
+        f32::from_bits(self.kth.load(AtomicOrdering::Relaxed))
     }
 
     fn share_kth(&self, kth: Score) {
@@ -240,25 +241,34 @@ impl Collector for BoostedTopDocs {
     ) -> tantivy::Result<Self::Fruit> {
         let mut seg = self.for_segment(segment, reader)?;
         let alive = reader.alive_bitset();
-        // A document at or under the earlier segments' k-th cannot make the final top k.
-        // (Ties still pass, the bound being a little under the exact one.)
-        let floor = self.shared_kth();
-        let mut threshold = floor.map_or(Score::MIN, |kth| bm25_threshold(kth, seg.max_boost));
-        let mut local = None;
+        // A document at or under any segment's k-th cannot make the final top k (ties still
+        // pass, the bound being a little under the exact one). Segments collected at the same
+        // time on the search threads raise the shared k-th for each other as they go.
+        let mut local = Score::MIN;
+        let mut shared = self.shared_kth();
+        let max_boost = seg.max_boost;
+        let mut threshold = if shared > 0.0 {
+            bm25_threshold(shared, max_boost)
+        } else {
+            Score::MIN
+        };
         weight.for_each_pruning(threshold, reader, &mut |doc, bm25| {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
                 return threshold;
             }
             if let Some(kth) = seg.push(doc, bm25) {
-                local = Some(kth);
-                let kth = floor.map_or(kth, |f| f.max(kth));
-                threshold = bm25_threshold(kth, seg.max_boost);
+                if kth > local {
+                    local = kth;
+                    self.share_kth(kth);
+                }
+            }
+            // One relaxed load: what another segment reached since.
+            shared = shared.max(self.shared_kth());
+            if shared > 0.0 {
+                threshold = bm25_threshold(shared, max_boost);
             }
             threshold
         })?;
-        if let Some(kth) = local {
-            self.share_kth(kth);
-        }
         Ok(seg.harvest())
     }
 }
