@@ -2,7 +2,8 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -174,7 +175,21 @@ impl Engine {
     /// memory stays within the budget and an interrupted run keeps every finished batch.
     /// A failing batch commits nothing; earlier commits stay intact.
     pub fn index(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
-        self.index_all(inputs, opts).map_err(|err| match err {
+        let directory = &self.idx.directory;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let indexed = std::thread::scope(move |scope| {
+            // Merges read whole segments through mappings; their pages would count against the
+            // run's memory budget until the segments close (see directory.rs).
+            scope.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(RELEASE_EVERY) {
+                    directory.release_mapped_pages();
+                }
+            });
+            let indexed = self.index_all(inputs, opts);
+            drop(stop);
+            indexed
+        });
+        indexed.map_err(|err| match err {
             Error::Index(
                 e @ (TantivyError::ErrorInThread(_)
                 | TantivyError::IoError(_)
@@ -359,8 +374,9 @@ impl Engine {
 struct Run<'a> {
     writer: IndexWriter,
     report: IndexReport,
-    /// Ids written by this run, so a paper met again in a later batch counts as a duplicate.
-    seen: FxHashSet<String>,
+    /// `index::id_hash` of the ids written by this run, so a paper met again in a later batch
+    /// counts as a duplicate.
+    seen: FxHashSet<u64>,
     /// Keys (`index::lookup_keys`) of the papers added since the last commit: the index cannot
     /// see those papers yet, so meeting one again forces a commit before the lookup.
     pending: FxHashSet<(u8, u64)>,
@@ -496,6 +512,10 @@ impl Run<'_> {
         Ok(())
     }
 }
+
+/// How often an indexing run releases the mapped pages of the segments it read: a merge
+/// reads a few hundred MB a second, so a few tens of MB build up in between.
+const RELEASE_EVERY: Duration = Duration::from_millis(200);
 
 /// Lines read and parsed at a time: large enough to keep both cores busy, small enough that
 /// reading the next batch overlaps indexing this one.

@@ -13,6 +13,7 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 use time::Date;
 
+use crate::directory::PaperDirectory;
 use crate::error::{Error, Result};
 use crate::paper::Paper;
 use crate::schema::{PaperFields, SchemaConfig};
@@ -42,6 +43,8 @@ pub struct PaperIndex {
     /// executor that hands tantivy's collectors the segments.
     search_pool: Arc<rayon::ThreadPool>,
     search_executor: tantivy::Executor,
+    /// The files tantivy reads, whose mapped pages an indexing run releases as it goes.
+    pub directory: PaperDirectory,
 }
 
 /// At most this many threads per search: beyond that, waking them costs more than the
@@ -83,8 +86,9 @@ impl PaperIndex {
                 expected,
             });
         }
-        let index = Index::open_in_dir(dir)?;
-        Self::finish(dir, index, config)
+        let directory = PaperDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
+        let index = Index::open(directory.clone())?;
+        Self::finish(dir, index, directory, config)
     }
 
     /// Creates a new empty index in `dir` (which must not hold one).
@@ -95,10 +99,11 @@ impl PaperIndex {
             docstore_blocksize: DOCSTORE_BLOCK_BYTES,
             ..Default::default()
         };
-        let index = Index::builder()
-            .schema(fields.schema.clone())
-            .settings(settings)
-            .create_in_dir(dir)?;
+        let directory = PaperDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
+        if Index::exists(&directory).map_err(tantivy::TantivyError::from)? {
+            return Err(tantivy::TantivyError::IndexAlreadyExists.into());
+        }
+        let index = Index::create(directory.clone(), fields.schema.clone(), settings)?;
         let meta = IndexMeta {
             schema_version: config.version,
             schema_fingerprint: config.fingerprint(),
@@ -107,7 +112,7 @@ impl PaperIndex {
         let meta_path = dir.join(META_FILE);
         let json = serde_json::to_vec_pretty(&meta).expect("serializable");
         std::fs::write(&meta_path, json).map_err(|e| Error::io(&meta_path, e))?;
-        Self::finish(dir, index, config)
+        Self::finish(dir, index, directory, config)
     }
 
     pub fn open_or_create(dir: &Path, config: SchemaConfig) -> Result<PaperIndex> {
@@ -118,7 +123,12 @@ impl PaperIndex {
         }
     }
 
-    fn finish(dir: &Path, index: Index, config: SchemaConfig) -> Result<PaperIndex> {
+    fn finish(
+        dir: &Path,
+        index: Index,
+        directory: PaperDirectory,
+        config: SchemaConfig,
+    ) -> Result<PaperIndex> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_SEARCH_THREADS);
@@ -144,6 +154,7 @@ impl PaperIndex {
             dates_cache: std::sync::Mutex::new(None),
             search_pool,
             search_executor,
+            directory,
         })
     }
 
@@ -241,14 +252,14 @@ impl PaperIndex {
     /// Upserts `papers` (already deduplicated among themselves) against what the index holds:
     /// an incoming paper that matches a stored one (same id, or same title where either has
     /// no native id) is merged into it and replaces it; an identical result is left alone.
-    /// `seen` holds the ids this run already wrote: folding into one of them counts as a
-    /// duplicate merged rather than an update. The `lookup_keys` of every paper written are
+    /// `seen` holds the `id_hash` of the ids this run already wrote: folding into one of them
+    /// counts as a duplicate merged rather than an update. The `lookup_keys` of every paper written are
     /// added to `pending` (the caller commits before a paper whose `probe_keys` hit them).
     pub fn upsert(
         &self,
         writer: &IndexWriter,
         papers: Vec<Paper>,
-        seen: &mut FxHashSet<String>,
+        seen: &mut FxHashSet<u64>,
         pending: &mut FxHashSet<(u8, u64)>,
     ) -> Result<UpsertCounts> {
         let searcher = self.reader.searcher();
@@ -278,7 +289,7 @@ impl PaperIndex {
                     for old in &existing {
                         writer.delete_term(self.id_term(&old.id));
                     }
-                    if existing.iter().all(|old| seen.contains(&old.id)) {
+                    if existing.iter().all(|old| seen.contains(&id_hash(&old.id))) {
                         counts.merged += 1;
                     } else {
                         counts.updated += 1;
@@ -288,7 +299,7 @@ impl PaperIndex {
             };
             writer.add_document(self.document(&merged))?;
             pending.extend(lookup_keys(&merged));
-            seen.insert(merged.id);
+            seen.insert(id_hash(&merged.id));
         }
         Ok(counts)
     }
@@ -408,9 +419,14 @@ const KEY_TITLE: u8 = 1;
 const KEY_TITLE_OF_TITLE_ID: u8 = 2;
 
 fn key_hashes(paper: &Paper) -> (u64, u64) {
+    (id_hash(&paper.id), paper.title_hash())
+}
+
+/// 64 bits for an id, where a rare collision costs nothing but a count: a run keeps one per
+/// paper written (8 bytes, against ~45 for the id itself in a set: 35 MB at a million).
+pub fn id_hash(id: &str) -> u64 {
     use std::hash::BuildHasher;
-    let h = rustc_hash::FxBuildHasher;
-    (h.hash_one(&paper.id), paper.title_hash())
+    rustc_hash::FxBuildHasher.hash_one(id)
 }
 
 /// What an upsert did.

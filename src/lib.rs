@@ -2,6 +2,7 @@
 
 pub mod alloc;
 pub mod analysis;
+pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod eval;
