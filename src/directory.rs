@@ -68,7 +68,8 @@ fn release(handle: &dyn FileHandle) -> usize {
     if len == 0 || !(ptr as usize).is_multiple_of(page) {
         return 0;
     }
-    // SAFETY: [ptr, ptr + len) is a live read-only shared mapping of a file, held by `bytes`.
+    // SAFETY: [ptr, ptr + len) is a live read-only shared mapping of a file, held by `bytes`
+    // (`MmapDirectory` hands out mappings, or empty bytes for empty files, never heap copies).
     // MADV_DONTNEED on such a mapping only unmaps its pages: later reads fault the file's
     // contents back in, so every reader keeps seeing the same bytes.
     let ok = unsafe { libc::madvise(ptr as *mut libc::c_void, len, libc::MADV_DONTNEED) } == 0;
