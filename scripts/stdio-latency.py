@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Round-trip time of `search` over `paperdex stdio`, as an editor sees it while typing.
 
-    scripts/stdio-latency.py [--index DIR] [--requests N] [--bin PATH]
+    scripts/stdio-latency.py [--index DIR] [--requests N] [--bin PATH] [--facets]
 
 Sends N searches one after another (each waits for its reply) with prefixes of a few
 queries, the way search-as-you-type sends them, and prints median, p90 and p99 in ms.
+Without facets, as the Neovim plugin asks; `--facets` counts them too (the protocol's default).
 """
 import argparse
 import json
@@ -21,6 +22,7 @@ def main():
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--bin", default="target/release/paperdex")
     ap.add_argument("--limit", type=int, default=10)
+    ap.add_argument("--facets", action="store_true")
     args = ap.parse_args()
     cmd = [args.bin, "stdio"] + (["--index", args.index] if args.index else [])
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -28,7 +30,7 @@ def main():
     times = []
     for i in range(args.requests):
         request = {"jsonrpc": "2.0", "id": i, "method": "search",
-                   "params": {"q": typed[i % len(typed)], "limit": args.limit, "facets": False}}
+                   "params": {"q": typed[i % len(typed)], "limit": args.limit, "facets": args.facets}}
         start = time.perf_counter()
         proc.stdin.write(json.dumps(request) + "\n")
         proc.stdin.flush()

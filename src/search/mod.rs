@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{
     BooleanQuery, ConstScoreQuery, EnableScoring, MoreLikeThisQuery, Occur, Query, RangeQuery,
     TermQuery,
@@ -310,17 +310,21 @@ impl PaperIndex {
         let want_facets = req.facets.unwrap_or(true);
         let threads = self.search_threads();
         let facets = want_facets.then_some(FacetsCollector);
+        // The segments go to the search threads (when this caller may use them).
+        let executor = threads.map_or(&Executor::SingleThread, |(_, executor)| executor);
         let (ranked, total, facet_counts): Collected = match req.sort {
             SortOrder::Date => {
                 // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
                 let top = TopDocs::with_limit(plan.limit.max(1)).and_offset(plan.offset);
-                let (docs, total, f) = searcher.search(
+                let (docs, total, f) = search_on(
+                    &searcher,
                     &plan.query,
                     &(
                         top.order_by_fast_field::<i64>("date_days", Order::Desc),
                         Count,
                         facets,
                     ),
+                    executor,
                 )?;
                 (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, f)
             }
@@ -329,24 +333,19 @@ impl PaperIndex {
                 let top = BoostedTopDocs::new(plan.limit, plan.offset, plan.recency, dates);
                 let (docs, total, f) = if want_facets {
                     // Facets visit every match anyway: one pass, no pruning.
-                    searcher.search(&plan.query, &(top, Count, facets))?
+                    search_on(&searcher, &plan.query, &(top, Count, facets), executor)?
                 } else {
                     // Alone, the top-k collector prunes with Block-WAND; counting separately
                     // skips scoring (a doc-frequency lookup for a single term, a bitset of
                     // posting blocks for a union of terms).
-                    let collect = |executor: &Executor| {
-                        let scoring = EnableScoring::enabled_from_searcher(&searcher);
-                        searcher.search_with_executor(&plan.query, &top, executor, scoring)
-                    };
+                    let collect = || search_on(&searcher, &plan.query, &top, executor);
                     let count = || match &plan.union {
                         Some(terms) => count::union_count(&searcher, terms),
                         None => Ok(plan.query.count(&searcher)?),
                     };
                     let (docs, total) = match threads {
-                        Some((pool, executor)) => {
-                            pool.install(|| rayon::join(|| collect(executor), count))
-                        }
-                        None => (collect(&Executor::single_thread()), count()),
+                        Some((pool, _)) => pool.install(|| rayon::join(collect, count)),
+                        None => (collect(), count()),
                     };
                     (docs?, total?, None)
                 };
@@ -515,6 +514,22 @@ fn bm25_of(
         })?;
     }
     Ok(scores)
+}
+
+/// `Searcher::search` with the segments handed to `executor` (scoring only when the
+/// collector needs it, as `search` does).
+fn search_on<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    collector: &C,
+    executor: &Executor,
+) -> tantivy::Result<C::Fruit> {
+    let scoring = if collector.requires_scoring() {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    searcher.search_with_executor(query, collector, executor, scoring)
 }
 
 fn make_hit(

@@ -456,7 +456,8 @@ end
 function M.search(query, on_done)
   on_done = on_done or function() end
   local target = { buf = api.nvim_get_current_buf(), win = api.nvim_get_current_win() }
-  M.request("search", { q = query, limit = config.limit }, function(err, res)
+  -- The picker shows no facets: without them the search prunes (see docs/stdio-protocol.md).
+  M.request("search", { q = query, limit = config.limit, facets = false }, function(err, res)
     if err then
       notify(errmsg(err))
       return on_done(err)
