@@ -39,8 +39,8 @@ pub struct PaperIndex {
     /// the newest date and each segment's dates, and opening a segment's column cost ~1% of
     /// a search each time.
     dates_cache: std::sync::Mutex<Option<(u64, Arc<Dates>)>>,
-    /// Threads one ranked search spreads over (see `search_threads`); the same pool as an
-    /// executor that hands tantivy's collectors the segments.
+    /// Threads one search spreads over (see `search_threads`); the same pool as an executor
+    /// that hands tantivy's collectors the segments.
     search_pool: Arc<rayon::ThreadPool>,
     search_executor: tantivy::Executor,
     /// The files tantivy reads, whose mapped pages an indexing run releases as it goes.
@@ -253,8 +253,9 @@ impl PaperIndex {
     /// an incoming paper that matches a stored one (same id, or same title where either has
     /// no native id) is merged into it and replaces it; an identical result is left alone.
     /// `seen` holds the `id_hash` of the ids this run already wrote: folding into one of them
-    /// counts as a duplicate merged rather than an update. The `lookup_keys` of every paper written are
-    /// added to `pending` (the caller commits before a paper whose `probe_keys` hit them).
+    /// counts as a duplicate merged rather than an update. The `lookup_keys` of every paper
+    /// written are added to `pending` (the caller commits before a paper whose `probe_keys`
+    /// hit them).
     pub fn upsert(
         &self,
         writer: &IndexWriter,
