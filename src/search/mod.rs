@@ -310,8 +310,7 @@ impl PaperIndex {
         let want_facets = req.facets.unwrap_or(true);
         let threads = self.search_threads();
         let facets = want_facets.then_some(FacetsCollector);
-        // The segments go to the search threads (when this caller may use them).
-        let executor = threads.map_or(&Executor::SingleThread, |(_, executor)| executor);
+        let executor = self.search_executor();
         let (ranked, total, facet_counts): Collected = match req.sort {
             SortOrder::Date => {
                 // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
@@ -365,31 +364,12 @@ impl PaperIndex {
         } else {
             HashMap::new()
         };
-        let hit = |snippets: &mut Option<Highlighter>, (score, addr): (Option<f32>, DocAddress)| {
-            let paper = self.paper_of(&searcher.doc(addr)?)?;
-            let explain = req.explain.then(|| {
+        let hits = self.fetch_hits(&searcher, ranked, snippets, |addr, paper| {
+            req.explain.then(|| {
                 let bm25 = bm25.get(&addr).copied().unwrap_or(0.0);
-                explain(&plan, bm25, &paper)
-            });
-            Ok(make_hit(paper, score, snippets.as_mut(), explain))
-        };
-        // Each hit reads and decompresses its stored paper and highlights it: independent
-        // work, shared out over the search threads (collect keeps the order).
-        let hits = match threads {
-            Some((pool, _)) => pool.install(|| {
-                ranked
-                    .into_par_iter()
-                    .map_init(|| snippets.clone(), hit)
-                    .collect::<Result<Vec<Hit>>>()
-            })?,
-            None => {
-                let mut snippets = snippets;
-                ranked
-                    .into_iter()
-                    .map(|r| hit(&mut snippets, r))
-                    .collect::<Result<Vec<Hit>>>()?
-            }
-        };
+                explain(&plan, bm25, paper)
+            })
+        })?;
         Ok(SearchResponse {
             query: req.q.clone(),
             total,
@@ -427,16 +407,11 @@ impl PaperIndex {
             (Occur::Must, Box::new(like) as Box<dyn Query>),
             (Occur::MustNot, Box::new(itself)),
         ]);
-        let (ranked, total) = searcher.search(
-            &query,
-            &(TopDocs::with_limit(limit).order_by_score(), Count),
-        )?;
-        let mut snippets = self.highlighter(&searcher, &query)?;
-        let mut hits = Vec::with_capacity(ranked.len());
-        for (score, addr) in ranked {
-            let found = self.paper_of(&searcher.doc(addr)?)?;
-            hits.push(make_hit(found, Some(score), Some(&mut snippets), None));
-        }
+        let top = (TopDocs::with_limit(limit).order_by_score(), Count);
+        let (ranked, total) = search_on(&searcher, &query, &top, self.search_executor())?;
+        let ranked = ranked.into_iter().map(|(s, a)| (Some(s), a)).collect();
+        let snippets = Some(self.highlighter(&searcher, &query)?);
+        let hits = self.fetch_hits(&searcher, ranked, snippets, |_, _| None)?;
         Ok(SearchResponse {
             query: format!("similar:{}", paper.id),
             total,
@@ -446,6 +421,41 @@ impl PaperIndex {
             hits,
             facets: FacetCounts::default(),
         })
+    }
+
+    /// The hits of `ranked`, in its order. Each reads and decompresses its stored paper and
+    /// highlights it: independent work, shared out over the search threads.
+    fn fetch_hits(
+        &self,
+        searcher: &Searcher,
+        ranked: Vec<(Option<f32>, DocAddress)>,
+        snippets: Option<Highlighter>,
+        explain: impl Fn(DocAddress, &Paper) -> Option<Explain> + Sync,
+    ) -> Result<Vec<Hit>> {
+        let hit = |snippets: &mut Option<Highlighter>, (score, addr): (Option<f32>, DocAddress)| {
+            let paper = self.paper_of(&searcher.doc(addr)?)?;
+            let explain = explain(addr, &paper);
+            Ok(make_hit(paper, score, snippets.as_mut(), explain))
+        };
+        match self.search_threads() {
+            Some((pool, _)) => pool.install(|| {
+                ranked
+                    .into_par_iter()
+                    .map_init(|| snippets.clone(), hit)
+                    .collect()
+            }),
+            None => {
+                let mut snippets = snippets;
+                ranked.into_iter().map(|r| hit(&mut snippets, r)).collect()
+            }
+        }
+    }
+
+    /// The executor for one search's segments: the search threads when this caller may use
+    /// them (see `search_threads`).
+    fn search_executor(&self) -> &Executor {
+        self.search_threads()
+            .map_or(&Executor::SingleThread, |(_, executor)| executor)
     }
 
     fn highlighter(&self, searcher: &Searcher, query: &dyn Query) -> Result<Highlighter> {
@@ -462,7 +472,13 @@ impl PaperIndex {
     pub fn facet_counts(&self, req: &SearchRequest) -> Result<FacetCounts> {
         let searcher = self.reader.searcher();
         let plan = self.plan(req, &searcher)?;
-        Ok(searcher.search(&plan.query, &FacetsCollector)?)
+        let executor = self.search_executor();
+        Ok(search_on(
+            &searcher,
+            &plan.query,
+            &FacetsCollector,
+            executor,
+        )?)
     }
 }
 
