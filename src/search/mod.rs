@@ -308,7 +308,6 @@ impl PaperIndex {
         let searcher = self.reader.searcher();
         let plan = self.plan(req, &searcher)?;
         let want_facets = req.facets.unwrap_or(true);
-        let threads = self.search_threads();
         let facets = want_facets.then_some(FacetsCollector);
         let executor = self.search_executor();
         let (ranked, total, facet_counts): Collected = match req.sort {
@@ -342,7 +341,7 @@ impl PaperIndex {
                         Some(terms) => count::union_count(&searcher, terms),
                         None => Ok(plan.query.count(&searcher)?),
                     };
-                    let (docs, total) = match threads {
+                    let (docs, total) = match self.search_threads() {
                         Some((pool, _)) => pool.install(|| rayon::join(collect, count)),
                         None => (collect(), count()),
                     };
