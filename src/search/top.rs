@@ -244,14 +244,16 @@ impl Collector for BoostedTopDocs {
         // A document at or under any segment's k-th cannot make the final top k (ties still
         // pass, the bound being a little under the exact one). Segments collected at the same
         // time on the search threads raise the shared k-th for each other as they go.
-        let mut local = Score::MIN;
-        let mut shared = self.shared_kth();
         let max_boost = seg.max_boost;
-        let mut threshold = if shared > 0.0 {
-            bm25_threshold(shared, max_boost)
-        } else {
-            Score::MIN
+        let bound = move |kth: Score| {
+            if kth > 0.0 {
+                bm25_threshold(kth, max_boost)
+            } else {
+                Score::MIN
+            }
         };
+        let mut local = Score::MIN;
+        let mut threshold = bound(self.shared_kth());
         weight.for_each_pruning(threshold, reader, &mut |doc, bm25| {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
                 return threshold;
@@ -262,11 +264,8 @@ impl Collector for BoostedTopDocs {
                     self.share_kth(kth);
                 }
             }
-            // One relaxed load: what another segment reached since.
-            shared = shared.max(self.shared_kth());
-            if shared > 0.0 {
-                threshold = bm25_threshold(shared, max_boost);
-            }
+            // One relaxed load: the shared k-th only grows (ours included), so it is the bound.
+            threshold = bound(self.shared_kth());
             threshold
         })?;
         Ok(seg.harvest())
