@@ -43,7 +43,10 @@ mod tests {
         }
         // SAFETY: reads one numeric option.
         let before = unsafe { libmimalloc_sys::mi_option_get(ALLOW_THP) };
-        assert_eq!(before, 1, "ALLOW_THP must name mimalloc's allow_thp (default 1)");
+        assert_eq!(
+            before, 1,
+            "ALLOW_THP must name mimalloc's allow_thp (default 1)"
+        );
         tune_mimalloc();
         // SAFETY: as above; PR_GET_THP_DISABLE takes no pointers.
         let (after, disabled) = unsafe {
