@@ -574,3 +574,17 @@ fn strict_mode_fails_on_a_bad_record_and_keeps_the_committed_papers() {
     assert_eq!((report.added, report.skipped.len()), (1, 1));
     assert_eq!(report.skipped[0].line, 2);
 }
+
+#[test]
+fn created_and_reopened_indexes_compress_the_doc_store_on_the_indexing_threads() {
+    let inline = |e: &Engine| !e.raw().index.settings().docstore_compress_dedicated_thread;
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = seeds_engine(tmp.path());
+    assert!(inline(&engine));
+    let stored = engine.get("2502.00511").ok().map(|p| p.title);
+    assert!(stored.is_some());
+    drop(engine);
+    let engine = Engine::open(tmp.path(), SchemaConfig::builtin()).unwrap();
+    assert!(inline(&engine));
+    assert_eq!(engine.get("2502.00511").ok().map(|p| p.title), stored);
+}
