@@ -408,75 +408,81 @@ fn strip_latex(s: &str) -> String {
     if !has_latex_marks(s) {
         return s.to_string();
     }
-    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    Latex {
-        chars: &chars,
-        out: &mut out,
-    }
-    .run(0, chars.len(), false);
+    Latex { s, out: &mut out }.run(0, s.len(), false);
     out
 }
 
+/// Works on bytes: everything markup acts on is ASCII (or the lead byte of `’`), so the text
+/// between such bytes is copied in one slice rather than decoded char by char.
 struct Latex<'a> {
-    chars: &'a [char],
+    s: &'a str,
     out: &'a mut String,
 }
 
+/// The bytes `Latex::run` may act on: `’` (U+2019) starts with 0xE2, and no other byte of a
+/// multi-byte char is ASCII, so a slice between two of them is whole chars.
+fn is_markup_byte(b: u8) -> bool {
+    matches!(
+        b,
+        b'\\' | b'{' | b'}' | b'$' | b'^' | b'_' | b'`' | b'\'' | 0xE2
+    )
+}
+
 impl Latex<'_> {
-    /// Emits the text of `chars[start..end]`; `math` drops `^`, `_` and all braces.
+    /// Emits the text of `s[start..end]`; `math` drops `^`, `_` and all braces.
     fn run(&mut self, start: usize, end: usize, math: bool) {
-        let c = self.chars;
+        let (s, b) = (self.s, self.s.as_bytes());
         // Per open brace: whether it is markup (dropped) or literal (kept).
         let mut groups: Vec<bool> = Vec::new();
         let mut markup_arg_next = false;
         let mut open_quote = false;
         let mut i = start;
         while i < end {
-            let ch = c[i];
-            let next = c.get(i + 1).copied().filter(|_| i + 1 < end);
-            match ch {
-                '\\' => {
+            let next = b.get(i + 1).copied().filter(|_| i + 1 < end);
+            match b[i] {
+                b'\\' => {
                     markup_arg_next = false;
-                    let name_len = c[i + 1..end]
+                    let name_len = b[i + 1..end]
                         .iter()
                         .take_while(|c| c.is_ascii_alphabetic())
                         .count();
                     if name_len == 0 {
-                        match next {
+                        let escaped = s[i + 1..end].chars().next();
+                        match escaped {
                             Some('\\' | ',' | ';' | ':' | '!' | ' ') => self.out.push(' '),
                             Some(other) => self.out.push(other),
                             None => {}
                         }
-                        i += 2;
+                        i += 1 + escaped.map_or(1, char::len_utf8);
                         continue;
                     }
-                    let name: String = c[i + 1..i + 1 + name_len].iter().collect();
+                    let name = &s[i + 1..i + 1 + name_len];
                     i += 1 + name_len;
-                    if let Some(sym) = latex_symbol(&name) {
+                    if let Some(sym) = latex_symbol(name) {
                         self.out.push_str(sym);
                         continue;
                     }
                     // Optional argument: never text.
-                    if i < end && c[i] == '[' {
-                        if let Some(close) = find_close(c, i, end, '[', ']') {
+                    if i < end && b[i] == b'[' {
+                        if let Some(close) = find_close(b, i, end, b'[', b']') {
                             i = close + 1;
                         }
                     }
-                    if drops_first_arg(&name) && i < end && c[i] == '{' {
-                        if let Some(close) = find_close(c, i, end, '{', '}') {
+                    if drops_first_arg(name) && i < end && b[i] == b'{' {
+                        if let Some(close) = find_close(b, i, end, b'{', b'}') {
                             i = close + 1;
                         }
                     }
-                    if i < end && c[i] == '{' {
+                    if i < end && b[i] == b'{' {
                         markup_arg_next = true;
-                    } else if !drops_first_arg(&name) && !is_wrapper(&name) {
+                    } else if !drops_first_arg(name) && !is_wrapper(name) {
                         // Unknown argument-less macro (`\mone`): keep its name as a word.
-                        self.out.push_str(&name);
+                        self.out.push_str(name);
                     }
                 }
-                '{' => {
-                    let markup = math || markup_arg_next || next == Some('\\');
+                b'{' => {
+                    let markup = math || markup_arg_next || next == Some(b'\\');
                     markup_arg_next = false;
                     groups.push(markup);
                     if !markup {
@@ -484,16 +490,16 @@ impl Latex<'_> {
                     }
                     i += 1;
                 }
-                '}' => {
+                b'}' => {
                     match groups.pop() {
-                        Some(true) => markup_arg_next = next == Some('{'),
+                        Some(true) => markup_arg_next = next == Some(b'{'),
                         Some(false) | None => self.out.push('}'),
                     }
                     i += 1;
                 }
-                '$' if !math => {
+                b'$' if !math => {
                     markup_arg_next = false;
-                    match find_math(c, i, end) {
+                    match find_math(s, i, end) {
                         Some((open_len, close)) => {
                             self.run(i + open_len, close, true);
                             i = close + open_len;
@@ -504,21 +510,32 @@ impl Latex<'_> {
                         }
                     }
                 }
-                '^' | '_' if math => i += 1,
-                '`' if next == Some('`') => {
+                b'^' | b'_' if math => i += 1,
+                b'`' if next == Some(b'`') => {
                     self.out.push('"');
                     open_quote = true;
                     i += 2;
                 }
-                '\'' | '\u{2019}' if open_quote && next == Some(ch) => {
+                b'\'' if open_quote && next == Some(b'\'') => {
                     self.out.push('"');
                     open_quote = false;
                     i += 2;
                 }
+                0xE2 if open_quote && s[i..end].starts_with("\u{2019}\u{2019}") => {
+                    self.out.push('"');
+                    open_quote = false;
+                    i += 2 * '\u{2019}'.len_utf8();
+                }
                 _ => {
+                    // Text up to the next byte markup may act on (this one included, whatever
+                    // it is: none of the arms above took it).
                     markup_arg_next = false;
-                    self.out.push(ch);
-                    i += 1;
+                    let run_end = b[i + 1..end]
+                        .iter()
+                        .position(|&c| is_markup_byte(c))
+                        .map_or(end, |p| i + 1 + p);
+                    self.out.push_str(&s[i..run_end]);
+                    i = run_end;
                 }
             }
         }
@@ -542,13 +559,14 @@ fn is_wrapper(name: &str) -> bool {
     )
 }
 
-/// Index of the bracket closing the one at `open`, honoring nesting and `\` escapes.
-fn find_close(c: &[char], open: usize, end: usize, o: char, cl: char) -> Option<usize> {
+/// Index of the bracket closing the one at `open`, honoring nesting and `\` escapes. An
+/// escape skips one byte: the rest of a multi-byte char never equals an ASCII bracket.
+fn find_close(b: &[u8], open: usize, end: usize, o: u8, cl: u8) -> Option<usize> {
     let mut depth = 0;
     let mut i = open;
     while i < end {
-        match c[i] {
-            '\\' => i += 1,
+        match b[i] {
+            b'\\' => i += 1,
             x if x == o => depth += 1,
             x if x == cl => {
                 depth -= 1;
@@ -563,26 +581,30 @@ fn find_close(c: &[char], open: usize, end: usize, o: char, cl: char) -> Option<
     None
 }
 
-/// For a `$` at `open`: the delimiter length and the index of the closing delimiter, if
-/// this is math. Like pandoc, `$` must hug its content and the closer must not precede a
-/// digit, so prices ("$5 and $10") stay text.
-fn find_math(c: &[char], open: usize, end: usize) -> Option<(usize, usize)> {
-    let double = open + 1 < end && c[open + 1] == '$';
+/// For a `$` at byte `open`: the delimiter length and the byte index of the closing
+/// delimiter, if this is math. Like pandoc, `$` must hug its content and the closer must not
+/// precede a digit, so prices ("$5 and $10") stay text.
+fn find_math(s: &str, open: usize, end: usize) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    let double = open + 1 < end && b[open + 1] == b'$';
     let len = if double { 2 } else { 1 };
-    let first = *c.get(open + len).filter(|_| open + len < end)?;
+    let first = s[open + len..end].chars().next()?;
     if !double && (first.is_whitespace() || first == '$') {
         return None;
     }
     let mut i = open + len;
     while i < end {
-        match c[i] {
-            '\\' => i += 1,
-            '$' if double => {
-                return (i + 1 < end && c[i + 1] == '$').then_some((2, i));
+        match b[i] {
+            b'\\' => i += 1,
+            b'$' if double => {
+                return (i + 1 < end && b[i + 1] == b'$').then_some((2, i));
             }
-            '$' => {
-                let hugs = !c[i - 1].is_whitespace();
-                let digit_after = c.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+            b'$' => {
+                let hugs = s[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| !c.is_whitespace());
+                let digit_after = b.get(i + 1).is_some_and(u8::is_ascii_digit);
                 return (hugs && !digit_after).then_some((1, i));
             }
             _ => {}
