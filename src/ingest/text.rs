@@ -14,7 +14,9 @@ pub fn clean(s: &str) -> String {
     // mojibake), so iterate to a fixed point; that is what makes `clean` idempotent.
     let mut cur = collapse(&strip_latex(&repair_mojibake(s)));
     for _ in 0..8 {
-        if is_plain(&cur) {
+        // Settled: another pass would only collapse it again, which changes nothing (most
+        // non-ASCII text, which used to take a second pass to find that out).
+        if !has_latex_marks(&cur) && !has_mojibake_lead(&cur) {
             break;
         }
         let next = collapse(&strip_latex(&repair_mojibake(&cur)));
@@ -289,6 +291,13 @@ fn cp1252_byte(c: char) -> Option<u8> {
     })
 }
 
+/// Whether `repair_mojibake` may change `s`: it acts only from chars U+00C2..=U+00F4 (lead
+/// bytes seen as Latin-1), which UTF-8 writes as 0xC3 then 0x82..=0xB4.
+fn has_mojibake_lead(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(0xC3, b).any(|i| matches!(b.get(i + 1), Some(0x82..=0xB4)))
+}
+
 fn is_continuation(c: char) -> bool {
     matches!(cp1252_byte(c), Some(0x80..=0xBF))
 }
@@ -304,7 +313,7 @@ fn repairable_two_byte_lead(b: u8) -> bool {
 /// ("ðŸ“…" -> 📅, "â€™" -> ’) and drops broken remnants of such runs. Leftover C1
 /// controls are dropped later by `collapse`.
 fn repair_mojibake(s: &str) -> String {
-    if s.is_ascii() {
+    if !has_mojibake_lead(s) {
         return s.to_string();
     }
     let chars: Vec<char> = s.chars().collect();
@@ -752,6 +761,12 @@ mod tests {
         fn the_ascii_collapse_equals_the_general_one(s in "[\\x00-\\x7f]{0,80}|([a-z]{1,4}[ \\t\\n\\r\\x0b\\x0c\\x01\\x1f\\x7f]{1,3}){0,10}") {
             prop_assert_eq!(collapse_ascii(&s), collapse_chars(&s));
             prop_assert_eq!(clean_owned(s.clone()), clean(&s));
+        }
+
+        #[test]
+        fn a_mojibake_lead_is_a_char_from_u00c2_to_u00f4(s in "\\PC{0,20}|[\u{80}-\u{ff}a ]{0,20}") {
+            let expected = s.chars().any(|c| ('\u{C2}'..='\u{F4}').contains(&c));
+            prop_assert_eq!(has_mojibake_lead(&s), expected);
         }
 
         #[test]
