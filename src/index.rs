@@ -223,8 +223,9 @@ impl PaperIndex {
             .ok_or_else(|| Error::NotFound(id.to_string()))
     }
 
-    /// The tantivy document for a paper.
-    pub fn document(&self, paper: &Paper) -> TantivyDocument {
+    /// The tantivy document for a paper; `title_hash` is `paper.title_hash()`, which the
+    /// caller has at hand.
+    pub fn document(&self, paper: &Paper, title_hash: u64) -> TantivyDocument {
         let f = &self.fields;
         // Sized for what is copied in (the title twice, the abstract, the stored record, which
         // holds both again): growing from tantivy's 1 KiB default reallocated every document.
@@ -250,7 +251,7 @@ impl PaperIndex {
             doc.add_facet(f.date, date_facet(date));
             doc.add_i64(f.date_days, days_since_epoch(date));
         }
-        doc.add_u64(f.title_hash, paper.title_hash());
+        doc.add_u64(f.title_hash, title_hash);
         doc.add_text(f.paper, serde_json::to_string(paper).expect("serializable"));
         doc
     }
@@ -304,8 +305,11 @@ impl PaperIndex {
                     merged
                 }
             };
-            writer.add_document(self.document(&merged))?;
-            pending.extend(lookup_keys(&merged));
+            // The title key is built once per paper written (it was the costliest part of
+            // the keys, built for the document and again for the lookup keys).
+            let title_hash = merged.title_hash();
+            writer.add_document(self.document(&merged, title_hash))?;
+            pending.extend(lookup_keys(&merged, title_hash));
             seen.insert(id_hash(&merged.id));
         }
         Ok(counts)
@@ -399,20 +403,21 @@ const DOCSTORE_BLOCK_BYTES: usize = 4096;
 
 /// Keys under which a written paper can be met again (hashes tagged by kind): its id, its
 /// title key, and its title key among papers without a native id.
-pub fn lookup_keys(paper: &Paper) -> Vec<(u8, u64)> {
-    let (id, title) = key_hashes(paper);
-    let mut keys = vec![(KEY_ID, id), (KEY_TITLE, title)];
-    if paper.has_title_id() {
-        keys.push((KEY_TITLE_OF_TITLE_ID, title));
-    }
-    keys
+/// `title_hash` is `paper.title_hash()`.
+pub fn lookup_keys(paper: &Paper, title_hash: u64) -> impl Iterator<Item = (u8, u64)> {
+    let title_id = paper
+        .has_title_id()
+        .then_some((KEY_TITLE_OF_TITLE_ID, title_hash));
+    [(KEY_ID, id_hash(&paper.id)), (KEY_TITLE, title_hash)]
+        .into_iter()
+        .chain(title_id)
 }
 
 /// The keys an incoming paper can match written ones under (see `Paper::same_paper`): the
 /// same id, or the same title when either side has no native id. Two native ids with the
 /// same title never merge, so they need not see each other.
 pub fn probe_keys(paper: &Paper) -> [(u8, u64); 2] {
-    let (id, title) = key_hashes(paper);
+    let (id, title) = (id_hash(&paper.id), paper.title_hash());
     let kind = if paper.has_title_id() {
         KEY_TITLE
     } else {
@@ -424,10 +429,6 @@ pub fn probe_keys(paper: &Paper) -> [(u8, u64); 2] {
 const KEY_ID: u8 = 0;
 const KEY_TITLE: u8 = 1;
 const KEY_TITLE_OF_TITLE_ID: u8 = 2;
-
-fn key_hashes(paper: &Paper) -> (u64, u64) {
-    (id_hash(&paper.id), paper.title_hash())
-}
 
 /// 64 bits for an id, where a rare collision costs nothing but a count: a run keeps one per
 /// paper written (8 bytes, against ~45 for the id itself in a set: 35 MB at a million).
