@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::index::FieldStats;
 use crate::index::{self, date_from_days, PaperIndex};
 use crate::ingest::read::{self, Batch, Input};
 use crate::ingest::{self, Format, ParseOptions, Skip};
@@ -117,6 +118,8 @@ pub struct Stats {
     pub last_date: Option<String>,
     pub schema_version: u32,
     pub schema_fingerprint: String,
+    /// Every indexed field, in schema order: what its postings hold.
+    pub fields: Vec<FieldStats>,
 }
 
 pub struct Engine {
@@ -366,6 +369,7 @@ impl Engine {
                 .map(format_date),
             schema_version: self.idx.config.version,
             schema_fingerprint: self.idx.config.fingerprint(),
+            fields: self.idx.field_stats(&searcher)?,
         })
     }
 }

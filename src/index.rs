@@ -348,6 +348,26 @@ impl PaperIndex {
         Ok(false)
     }
 
+    /// Terms and tokens of every indexed field, summed over `searcher`'s segments.
+    pub fn field_stats(&self, searcher: &Searcher) -> Result<Vec<FieldStats>> {
+        let schema = self.index.schema();
+        let mut stats = Vec::new();
+        for (field, entry) in schema.fields().filter(|(_, e)| e.is_indexed()) {
+            let (mut terms, mut tokens) = (0, 0);
+            for segment in searcher.segment_readers() {
+                let postings = segment.inverted_index(field)?;
+                terms += postings.terms().num_terms() as u64;
+                tokens += postings.total_num_tokens();
+            }
+            stats.push(FieldStats {
+                name: entry.name().to_string(),
+                terms,
+                tokens,
+            });
+        }
+        Ok(stats)
+    }
+
     /// Oldest and newest dates among indexed papers, as days since the epoch (from the fast
     /// column's per-segment bounds, so O(segments)).
     pub fn date_range(&self, searcher: &Searcher) -> DateRange {
@@ -438,6 +458,15 @@ pub fn id_hash(id: &str) -> u64 {
 }
 
 /// What an upsert did.
+/// Size of one indexed field's postings. `terms` adds up each segment's dictionary (a term
+/// in two segments counts twice): what indexing and merging work through.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FieldStats {
+    pub name: String,
+    pub terms: u64,
+    pub tokens: u64,
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UpsertCounts {
     pub added: usize,

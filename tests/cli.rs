@@ -99,6 +99,36 @@ fn stats_json_has_documented_keys() {
     assert!(first <= last, "first_date {first} after last_date {last}");
 }
 
+#[test]
+fn stats_count_the_terms_and_tokens_of_every_indexed_field() {
+    let sb = Sandbox::with_seeds();
+    let stats = sb.stats_json();
+    let fields = stats["fields"].as_array().expect("fields array");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("stats lacks field `{name}`: {stats}"))
+    };
+    let count = |name: &str, key: &str| field(name)[key].as_u64().unwrap();
+    assert!(count("author", "terms") <= count("author", "tokens")); // the seeds name no authors
+    for name in ["id", "title", "abstract", "topic", "date", "title_hash"] {
+        let (terms, tokens) = (count(name, "terms"), count(name, "tokens"));
+        assert!(
+            0 < terms && terms <= tokens,
+            "{name}: {terms} terms, {tokens} tokens"
+        );
+    }
+    // One id and one title key per paper; the abstract field also holds every title.
+    assert_eq!(count("id", "tokens"), SEED_PAPERS);
+    assert_eq!(count("title_hash", "tokens"), SEED_PAPERS);
+    assert!(count("abstract", "tokens") > count("title", "tokens"));
+    assert!(
+        fields.iter().all(|f| f["name"] != "paper"),
+        "stored-only field listed"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 3. search --json shape
 // ---------------------------------------------------------------------------------------

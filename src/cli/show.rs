@@ -83,6 +83,14 @@ pub fn run_stats(engine: &Engine, args: &StatsArgs) -> Result<()> {
         "schema version  {} ({})",
         stats.schema_version, stats.schema_fingerprint
     );
+    // Terms add up each segment's dictionary: a term in two segments counts twice.
+    println!("{:<15} {:>10} {:>12}", "field", "terms", "tokens");
+    for field in &stats.fields {
+        println!(
+            "  {:<13} {:>10} {:>12}",
+            field.name, field.terms, field.tokens
+        );
+    }
     Ok(())
 }
 
