@@ -1,6 +1,7 @@
 //! Indexing throughput: the analyzer alone (on the titles and abstracts of 20,000 real
 //! listings, or the bundled samples without ../shared) and end-to-end indexing of a fixed
-//! corpus (the bundled samples, and the seeds plus 20,000 listings when ../shared is there).
+//! corpus (the bundled samples, and the seeds plus 20,000 listings when ../shared is there),
+//! and the ingest text normalization on the same titles and abstracts.
 
 mod common;
 
@@ -76,6 +77,37 @@ fn tokenizer(c: &mut Criterion) {
     group.finish();
 }
 
+/// Ingest normalization (`text::clean`: mojibake, LaTeX, whitespace) on the raw titles and
+/// abstracts the tokenizer bench reads: all of them, and those the ASCII fast path cannot
+/// take (non-ASCII, or holding `\\`, `$` or a backquote).
+fn clean(c: &mut Criterion) {
+    let (name, text) = match common::listings_slice(SLICE) {
+        Some(path) => ("listings-20k", common::listings_text(&path)),
+        None => ("corpus-samples", corpus_text()),
+    };
+    let all: Vec<&str> = text.lines().collect();
+    let marked: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|s| !s.is_ascii() || s.contains(['\\', '$', '`']))
+        .collect();
+    let mut group = c.benchmark_group(format!("clean/{name}"));
+    for (set, fields) in [("all", &all), ("non_plain", &marked)] {
+        group.throughput(Throughput::Bytes(
+            fields.iter().map(|s| s.len() as u64).sum(),
+        ));
+        group.bench_function(set, |b| {
+            b.iter(|| {
+                fields
+                    .iter()
+                    .map(|s| paperdex::ingest::text::clean(s).len())
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
 /// Papers in the listings slice: the fixed corpus of the end-to-end bench.
 const SLICE: usize = 20_000;
 
@@ -127,5 +159,5 @@ fn run(b: &mut criterion::Bencher, inputs: &[Input]) {
     )
 }
 
-criterion_group!(benches, tokenizer, indexing);
+criterion_group!(benches, tokenizer, clean, indexing);
 criterion_main!(benches);
