@@ -485,10 +485,11 @@ impl Run<'_> {
         self.check_strict()?;
         let (papers, merged) = index::dedup(papers);
         let pending = &self.pending;
-        if papers
-            .iter()
-            .any(|p| index::probe_keys(p).iter().any(|k| pending.contains(k)))
-        {
+        if papers.iter().any(|(p, title_hash)| {
+            index::probe_keys(p, *title_hash)
+                .iter()
+                .any(|k| pending.contains(k))
+        }) {
             self.commit(idx)?;
         }
         let counts = idx.upsert(&self.writer, papers, &mut self.seen, &mut self.pending)?;

@@ -262,27 +262,27 @@ impl PaperIndex {
     /// `seen` holds the `id_hash` of the ids this run already wrote: folding into one of them
     /// counts as a duplicate merged rather than an update. The `lookup_keys` of every paper
     /// written are added to `pending` (the caller commits before a paper whose `probe_keys`
-    /// hit them).
+    /// hit them). Each paper comes with its title hash, as `dedup` returns them.
     pub fn upsert(
         &self,
         writer: &IndexWriter,
-        papers: Vec<Paper>,
+        papers: Vec<(Paper, u64)>,
         seen: &mut FxHashSet<u64>,
         pending: &mut FxHashSet<(u8, u64)>,
     ) -> Result<UpsertCounts> {
         let searcher = self.reader.searcher();
         let empty = searcher.num_docs() == 0;
         let mut counts = UpsertCounts::default();
-        for paper in papers {
+        for (paper, title_hash) in papers {
             let existing = if empty {
                 Vec::new()
             } else {
-                self.matches(&searcher, &paper)?
+                self.matches(&searcher, &paper, title_hash)?
             };
-            let merged = match existing.as_slice() {
+            let (merged, title_hash) = match existing.as_slice() {
                 [] => {
                     counts.added += 1;
-                    paper
+                    (paper, title_hash)
                 }
                 [first, rest @ ..] => {
                     let mut merged = first.clone();
@@ -302,12 +302,11 @@ impl PaperIndex {
                     } else {
                         counts.updated += 1;
                     }
-                    merged
+                    // A stored paper met by its id may have had another title.
+                    let title_hash = merged.title_hash();
+                    (merged, title_hash)
                 }
             };
-            // The title key is built once per paper written (it was the costliest part of
-            // the keys, built for the document and again for the lookup keys).
-            let title_hash = merged.title_hash();
             writer.add_document(self.document(&merged, title_hash))?;
             pending.extend(lookup_keys(&merged, title_hash));
             seen.insert(id_hash(&merged.id));
@@ -315,13 +314,13 @@ impl PaperIndex {
         Ok(counts)
     }
 
-    fn matches(&self, searcher: &Searcher, paper: &Paper) -> Result<Vec<Paper>> {
+    fn matches(&self, searcher: &Searcher, paper: &Paper, title_hash: u64) -> Result<Vec<Paper>> {
         let mut found = Vec::new();
         let id = self.id_term(&paper.id);
         if self.has_term(searcher, &id)? {
             found = self.find_exact(searcher, id, 1)?;
         }
-        let title = Term::from_field_u64(self.fields.title_hash, paper.title_hash());
+        let title = Term::from_field_u64(self.fields.title_hash, title_hash);
         if self.has_term(searcher, &title)? {
             for candidate in self.find_exact(searcher, title, 16)? {
                 if candidate.id != paper.id && paper.same_paper(&candidate) {
@@ -350,8 +349,8 @@ impl PaperIndex {
 
     /// Terms and tokens of every indexed field, summed over `searcher`'s segments.
     pub fn field_stats(&self, searcher: &Searcher) -> Result<Vec<FieldStats>> {
-        let schema = self.index.schema();
         let mut stats = Vec::new();
+        let schema = &self.fields.schema;
         for (field, entry) in schema.fields().filter(|(_, e)| e.is_indexed()) {
             let (mut terms, mut tokens) = (0, 0);
             for segment in searcher.segment_readers() {
@@ -435,9 +434,10 @@ pub fn lookup_keys(paper: &Paper, title_hash: u64) -> impl Iterator<Item = (u8, 
 
 /// The keys an incoming paper can match written ones under (see `Paper::same_paper`): the
 /// same id, or the same title when either side has no native id. Two native ids with the
-/// same title never merge, so they need not see each other.
-pub fn probe_keys(paper: &Paper) -> [(u8, u64); 2] {
-    let (id, title) = (id_hash(&paper.id), paper.title_hash());
+/// same title never merge, so they need not see each other. `title_hash` is
+/// `paper.title_hash()`.
+pub fn probe_keys(paper: &Paper, title_hash: u64) -> [(u8, u64); 2] {
+    let (id, title) = (id_hash(&paper.id), title_hash);
     let kind = if paper.has_title_id() {
         KEY_TITLE
     } else {
@@ -457,7 +457,6 @@ pub fn id_hash(id: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(id)
 }
 
-/// What an upsert did.
 /// Size of one indexed field's postings. `terms` adds up each segment's dictionary (a term
 /// in two segments counts twice): what indexing and merging work through.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -467,6 +466,7 @@ pub struct FieldStats {
     pub tokens: u64,
 }
 
+/// What an upsert did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UpsertCounts {
     pub added: usize,
@@ -477,38 +477,44 @@ pub struct UpsertCounts {
 }
 
 /// Deduplicates one batch in input order: the same paper (per `Paper::same_paper`) becomes one
-/// record. Returns the papers and how many records were folded into another.
-pub fn dedup(papers: impl IntoIterator<Item = Paper>) -> (Vec<Paper>, usize) {
+/// record. Returns the papers, each with its `Paper::title_hash` (the costliest key to build,
+/// which the probe for pending papers, the index lookup and the document all need again), and
+/// how many records were folded into another. A merge keeps the hash: it only takes a title
+/// with the same key.
+pub fn dedup(papers: impl IntoIterator<Item = Paper>) -> (Vec<(Paper, u64)>, usize) {
     let papers = papers.into_iter();
     // Presized: a batch is thousands of papers, and growing by doubling faulted in fresh pages.
     let n = papers.size_hint().0;
-    let mut out: Vec<Paper> = Vec::with_capacity(n);
+    let mut out: Vec<(Paper, u64)> = Vec::with_capacity(n);
     let mut by_id: FxHashMap<String, usize> =
         FxHashMap::with_capacity_and_hasher(n, Default::default());
-    let mut by_key: FxHashMap<String, Vec<usize>> =
+    // By title hash: `same_paper` compares the title keys themselves, so a collision merges
+    // nothing.
+    let mut by_title: FxHashMap<u64, Vec<usize>> =
         FxHashMap::with_capacity_and_hasher(n, Default::default());
     let mut merged = 0;
     for paper in papers {
-        let key = paper.title_key();
+        let title_hash = paper.title_hash();
         let target = by_id.get(&paper.id).copied().or_else(|| {
-            by_key
-                .get(&key)
-                .and_then(|idx| idx.iter().copied().find(|&i| out[i].same_paper(&paper)))
+            by_title
+                .get(&title_hash)
+                .and_then(|idx| idx.iter().copied().find(|&i| out[i].0.same_paper(&paper)))
         });
         match target {
             Some(i) => {
-                let old_id = out[i].id.clone();
-                out[i].merge(paper);
-                if out[i].id != old_id {
+                let kept = &mut out[i].0;
+                let old_id = kept.id.clone();
+                kept.merge(paper);
+                if kept.id != old_id {
                     by_id.remove(&old_id);
-                    by_id.insert(out[i].id.clone(), i);
+                    by_id.insert(kept.id.clone(), i);
                 }
                 merged += 1;
             }
             None => {
                 by_id.insert(paper.id.clone(), out.len());
-                by_key.entry(key).or_default().push(out.len());
-                out.push(paper);
+                by_title.entry(title_hash).or_default().push(out.len());
+                out.push((paper, title_hash));
             }
         }
     }
@@ -530,4 +536,33 @@ pub fn date_facet(date: Date) -> Facet {
         format!("{:02}", date.month() as u8),
         format!("{:02}", date.day()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_returns_each_kept_paper_with_its_title_hash_after_merges() {
+        let titled = Paper::new("Sparse attention".into(), "a".into(), None);
+        let native = Paper::new(
+            "Sparse Attention, revisited".into(),
+            "b".into(),
+            Some("2502.00001".into()),
+        );
+        // Same title key as `titled`, longer title and a native id: the merge takes both.
+        let longer = Paper::new(
+            "Sparse  Attention!".into(),
+            "c".into(),
+            Some("2502.00002".into()),
+        );
+        let (kept, merged) = dedup([titled, native, longer]);
+        assert_eq!(merged, 1);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].0.id, "2502.00002");
+        assert_eq!(kept[0].0.title, "Sparse  Attention!");
+        for (paper, title_hash) in &kept {
+            assert_eq!(*title_hash, paper.title_hash(), "{}", paper.title);
+        }
+    }
 }

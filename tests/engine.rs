@@ -588,3 +588,41 @@ fn created_and_reopened_indexes_compress_the_doc_store_on_the_indexing_threads()
     assert!(inline(&engine));
     assert_eq!(engine.get("2502.00511").ok().map(|p| p.title), stored);
 }
+
+#[test]
+fn a_paper_updated_under_its_id_is_still_found_by_its_stored_title() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = listing(
+        "2501.00001v1",
+        "Sparse Routing",
+        "Short.",
+        "2025-01-02",
+        "cs.LG",
+    );
+    let (engine, _) = index_paths(
+        &tmp.path().join("idx"),
+        &[write(tmp.path(), "a.jsonl", first)],
+    );
+    // The same id under another title: merged into the stored paper, whose title stays.
+    let renamed = listing(
+        "2501.00001v2",
+        "Sparse Routing for Mixtures",
+        "A longer abstract.",
+        "2025-01-05",
+        "cs.LG",
+    );
+    let b = write(tmp.path(), "b.jsonl", renamed);
+    let report = engine
+        .index(&[Input::Path(b)], &IndexOptions::default())
+        .unwrap();
+    assert_eq!((report.added, report.updated), (0, 1));
+    assert_eq!(engine.get("2501.00001").unwrap().title, "Sparse Routing");
+    // A record with no id and the stored title must find it under that title's key.
+    let untitled_id = r#"{"title": "Sparse routing", "abstract": "From a newsletter."}"#;
+    let c = write(tmp.path(), "c.jsonl", untitled_id);
+    let report = engine
+        .index(&[Input::Path(c)], &IndexOptions::default())
+        .unwrap();
+    assert_eq!((report.added, report.updated), (0, 1), "{report:?}");
+    assert_eq!(engine.stats().unwrap().papers, 1);
+}
