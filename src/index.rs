@@ -215,12 +215,20 @@ impl PaperIndex {
             .collect()
     }
 
-    /// Looks a paper up by id.
+    /// Looks a paper up by id, in any form a person pastes (`arXiv:2503.16428v2`, an arXiv
+    /// or DOI URL, `math.GT/0309136`: `search::paper_id`); an id the index holds as written
+    /// (a corpus id, a `t:` id) wins.
     pub fn get(&self, id: &str) -> Result<Paper> {
         let searcher = self.reader.searcher();
-        self.find_exact(&searcher, self.id_term(id), 1)?
-            .pop()
-            .ok_or_else(|| Error::NotFound(id.to_string()))
+        for candidate in id_candidates(id) {
+            if let Some(paper) = self
+                .find_exact(&searcher, self.id_term(&candidate), 1)?
+                .pop()
+            {
+                return Ok(paper);
+            }
+        }
+        Err(Error::NotFound(id.to_string()))
     }
 
     /// The tantivy document for a paper; `title_hash` is `paper.title_hash()`, which the
@@ -402,17 +410,32 @@ impl PaperIndex {
     }
 
     /// Deletes papers by id; returns how many ids existed.
+    /// Ids are read as `get` reads them: the first form of each that the index holds is
+    /// deleted.
     pub fn delete(&self, writer: &IndexWriter, ids: &[String]) -> Result<usize> {
         let searcher = self.reader.searcher();
         let mut n = 0;
         for id in ids {
-            if !self.find_exact(&searcher, self.id_term(id), 1)?.is_empty() {
-                n += 1;
+            for candidate in id_candidates(id) {
+                let term = self.id_term(&candidate);
+                if !self.find_exact(&searcher, term.clone(), 1)?.is_empty() {
+                    n += 1;
+                    writer.delete_term(term);
+                    break;
+                }
             }
-            writer.delete_term(self.id_term(id));
         }
         Ok(n)
     }
+}
+
+/// The ids `id` may stand for, as written first, then as a paper id in its indexed form.
+fn id_candidates(id: &str) -> Vec<String> {
+    let mut out = vec![id.to_string()];
+    if let Some(canonical) = crate::search::paper_id(id).filter(|c| c != id) {
+        out.push(canonical);
+    }
+    out
 }
 
 /// Doc store block size (tantivy's default is 16 KiB). Each hit a search shows decompresses its

@@ -82,6 +82,14 @@ pub struct RankingConfig {
     pub recency_weight: f32,
     pub half_life_days: f32,
     pub as_of: String,
+    /// `match = auto`: below this many papers with every word, papers with most of the
+    /// words follow them (and the total counts those).
+    #[serde(default = "ten")]
+    pub min_all_words: usize,
+}
+
+fn ten() -> usize {
+    10
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,21 +3,29 @@
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use paperdex::search::{SearchRequest, SearchResponse, SortOrder};
+use paperdex::search::{MatchMode, SearchRequest, SearchResponse, SortOrder, SyntaxMode};
 use paperdex::Engine;
 
 use super::render::{print_json, Painter};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// Query: terms, "phrases", AND/OR/NOT, title:, author:, abstract:, term~1, atten*.
-    /// Put `--` before a query that starts with `-`.
+    /// Query: words, a pasted title, a paper id or URL, or syntax ("phrases", AND/OR/NOT,
+    /// title:, author:, abstract:, term~1, atten*). Text that is not valid syntax is searched
+    /// as words. Put `--` before a query that starts with `-`.
     #[arg(value_name = "QUERY", num_args = 0.., allow_hyphen_values = false)]
     pub query: Vec<String>,
-    /// Take the query as plain words, not syntax: its terms are ORed, so any text
-    /// (a claim, a pasted title with `:`, quotes or parentheses) searches as written
+    /// Take the query as plain words, never syntax or an id, matching any of them (BM25 over
+    /// any word, as `eval` measures) unless --match says otherwise
     #[arg(long)]
     pub plain: bool,
+    /// Which papers the words select: all (every word), any (BM25 over any word), auto
+    /// (every word; papers with most of them follow when fewer than 10 have them all)
+    #[arg(long = "match", value_enum, value_name = "all|any|auto")]
+    pub match_mode: Option<Match>,
+    /// A query that is not valid syntax is an error (exit 2) instead of being searched as words
+    #[arg(long)]
+    pub strict_syntax: bool,
     /// Only papers under this topic facet (repeatable; any matches), e.g. /arxiv/cs/CL
     #[arg(long)]
     pub topic: Vec<String>,
@@ -62,6 +70,13 @@ pub enum Sort {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Match {
+    All,
+    Any,
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Toggle {
     On,
     Off,
@@ -76,6 +91,16 @@ impl SearchArgs {
         SearchRequest {
             q: self.query.join(" "),
             plain: self.plain,
+            syntax: if self.strict_syntax {
+                SyntaxMode::Strict
+            } else {
+                SyntaxMode::Auto
+            },
+            match_mode: self.match_mode.map(|m| match m {
+                Match::All => MatchMode::All,
+                Match::Any => MatchMode::Any,
+                Match::Auto => MatchMode::Auto,
+            }),
             topic: self.topic.clone(),
             since: self.since.clone(),
             until: self.until.clone(),
@@ -105,6 +130,10 @@ pub fn run(engine: &Engine, args: &SearchArgs) -> Result<()> {
 }
 
 fn print_human(r: &SearchResponse, p: Painter) {
+    // How the text was read goes on stderr, so the list stays clean in pipes.
+    for note in &r.notes {
+        eprintln!("{}", p.dim(&format!("note: {note}")));
+    }
     if r.hits.is_empty() {
         println!("no papers match `{}` ({} total)", r.query, r.total);
         return;

@@ -5,8 +5,10 @@ mod count;
 pub mod facets;
 mod query;
 pub mod recency;
+pub mod similar;
 mod snippet;
 mod top;
+pub mod understand;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
@@ -16,10 +18,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, EnableScoring, MoreLikeThisQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, OwnedValue};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{DocAddress, Executor, Order, Searcher, Term};
 use time::Date;
 
@@ -29,8 +30,10 @@ use crate::paper::Paper;
 pub use facets::FacetCounts;
 use facets::FacetsCollector;
 pub use recency::Recency;
+pub use similar::SimilarMethod;
 use snippet::Highlighter;
 use top::BoostedTopDocs;
+pub use understand::{paper_id, Interpreted, MatchMode, Matched, SyntaxMode};
 
 /// Result order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,11 +68,17 @@ impl std::str::FromStr for AsOf {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SearchRequest {
-    /// Query text in paperdex syntax; empty matches every paper.
+    /// Query text: a paper id, words, or paperdex syntax; empty matches every paper.
     pub q: String,
-    /// Takes `q` as plain words, not syntax: its analyzed terms are ORed, so any text (a
-    /// claim, a title, pasted prose) searches without a syntax error; empty matches nothing.
+    /// Takes `q` as plain words, nothing in it is syntax or an id; empty matches nothing. The
+    /// match mode defaults to `any` (BM25 over any word, what `eval` measures).
     pub plain: bool,
+    /// `strict`: text that does not parse as syntax is an error; `auto` (default) searches it
+    /// as words and says so.
+    pub syntax: SyntaxMode,
+    /// `all`, `any` or `auto` (the default, `any` with `plain`): which papers the words select.
+    #[serde(rename = "match")]
+    pub match_mode: Option<MatchMode>,
     /// Facet path prefixes (`/arxiv/cs`); a paper matches if it has any of them.
     pub topic: Vec<String>,
     /// Inclusive date bounds, `YYYY-MM-DD`.
@@ -122,6 +131,14 @@ pub struct Explain {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResponse {
     pub query: String,
+    /// How the text was read: `words`, `syntax`, `id` or `empty`.
+    pub interpreted: Interpreted,
+    /// Which papers `total` and the facets count: with `all` (or `any`) of the words, or
+    /// `most` of them (every word ranked first) when too few papers have them all.
+    pub matched: Matched,
+    /// Sentences for a person: the text was cut, read as words, or relaxed to fewer words.
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub total: usize,
     pub took_ms: f64,
     pub offset: usize,
@@ -141,34 +158,67 @@ pub use crate::paper::format_date;
 /// Ranked documents (score absent when sorted by date), total matches, facet counts.
 type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<FacetCounts>);
 
+/// One collection: the query, its terms when it is a union of them, the page, facets or not.
+#[derive(Clone, Copy)]
+struct Collect<'q> {
+    query: &'q dyn Query,
+    union: Option<&'q [Term]>,
+    limit: usize,
+    offset: usize,
+    facets: bool,
+}
+
 /// The validated form of a `SearchRequest`.
 struct Plan {
+    /// What the response lists and counts, with the filters: every word, or any, as asked.
     query: Box<dyn Query>,
-    /// The user's query alone (for snippets and explanations).
+    /// The user's query alone, any word (for snippets and explanations, and the scores).
     text_query: Box<dyn Query>,
+    /// `auto` only: the words one by one (each over the default fields), or, for syntax, its
+    /// reading with an implicit OR, to widen `query` to when too few papers match it.
+    widen: Option<Widen>,
+    filters: Vec<(Occur, Box<dyn Query>)>,
     limit: usize,
     offset: usize,
     recency: Option<Recency>,
     /// Set when `query` matches exactly the union of these terms' postings.
     union: Option<Vec<Term>>,
+    interpreted: Interpreted,
+    matched: Matched,
+    notes: Vec<String>,
+}
+
+enum Widen {
+    /// Papers with at least k of these clauses (k found by counting).
+    Terms(Vec<Box<dyn Query>>),
+    /// The syntax with an implicit OR.
+    Any(Box<dyn Query>),
+}
+
+/// `query` with the filters (which score 0, so BM25 scores are those of the text alone).
+fn filtered(query: Box<dyn Query>, filters: &[(Occur, Box<dyn Query>)]) -> Box<dyn Query> {
+    if filters.is_empty() {
+        return query;
+    }
+    let filter = Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(
+            filters.iter().map(|(o, q)| (*o, q.box_clone())).collect(),
+        )),
+        0.0,
+    ));
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, query),
+        (Occur::Must, filter),
+    ]))
 }
 
 impl PaperIndex {
-    /// The tantivy query for the user's text, over the default fields with their boosts.
+    /// The tantivy query that scores the user's text (any word; syntax with its implicit OR),
+    /// over the default fields with their boosts; a syntax error is an error.
     pub fn parse_query(&self, q: &str) -> Result<Box<dyn Query>> {
-        self.parse_query_shaped(q).map(|(query, _)| query)
-    }
-
-    /// The query, and whether it is an OR of bare words.
-    fn parse_query_shaped(&self, q: &str) -> Result<(Box<dyn Query>, bool)> {
-        if q.len() > self.config.limits.max_query_bytes {
-            return Err(Error::InvalidRequest(format!(
-                "query is {} bytes, the limit is {}",
-                q.len(),
-                self.config.limits.max_query_bytes
-            )));
-        }
-        query::QueryBuilder::new(self, q).build()
+        Ok(query::QueryBuilder::new(self, q)
+            .understand(false, SyntaxMode::Strict)?
+            .any)
     }
 
     /// (title, abstract) when every title token is also an abstract token of the same paper:
@@ -200,12 +250,8 @@ impl PaperIndex {
                 req.offset, limits.max_offset
             )));
         }
-        // Plain mode is always an OR of term queries.
-        let (text_query, or_of_words) = if req.plain {
-            (query::QueryBuilder::new(self, &req.q).build_plain()?, true)
-        } else {
-            self.parse_query_shaped(&req.q)?
-        };
+        let understood =
+            query::QueryBuilder::new(self, &req.q).understand(req.plain, req.syntax)?;
         let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !req.topic.is_empty() {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -247,24 +293,38 @@ impl PaperIndex {
                 Box::new(RangeQuery::new(bound(since), bound(until))),
             ));
         }
-        let union = if or_of_words && filters.is_empty() {
-            count::union_terms(&*text_query, self.title_within_abstract())
+        let mode = req.match_mode.unwrap_or(if req.plain {
+            MatchMode::Any
+        } else {
+            MatchMode::Auto
+        });
+        let text_query = understood.any;
+        // `is_text`: the selection is the text query itself, so an OR of bare words can be
+        // counted from its posting blocks.
+        let (selection, matched, widen, is_text) = match (mode, understood.all) {
+            (MatchMode::Any, Some(_)) => (text_query.box_clone(), Matched::Any, None, true),
+            (_, None) => (text_query.box_clone(), Matched::All, None, true),
+            (MatchMode::All, Some(all)) => (all, Matched::All, None, false),
+            // Newest first lists only papers with every word: a date order has no score to
+            // put the rest after them.
+            (MatchMode::Auto, Some(all)) if req.sort == SortOrder::Date => {
+                (all, Matched::All, None, false)
+            }
+            (MatchMode::Auto, Some(all)) => {
+                let widen = if understood.interpreted == Interpreted::Words {
+                    Widen::Terms(understood.groups)
+                } else {
+                    Widen::Any(text_query.box_clone())
+                };
+                (all, Matched::All, Some(widen), false)
+            }
+        };
+        let union = if is_text && understood.or_of_words && filters.is_empty() {
+            count::union_terms(&*selection, self.title_within_abstract())
         } else {
             None
         };
-        let query: Box<dyn Query> = if filters.is_empty() {
-            text_query.box_clone()
-        } else {
-            // Filters score 0 so BM25 scores are those of the text query alone.
-            let filter = Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(filters)),
-                0.0,
-            ));
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Must, text_query.box_clone()),
-                (Occur::Must, filter),
-            ]))
-        };
+        let query = filtered(selection, &filters);
         let ranking = &self.config.ranking;
         let weight = req.recency_weight.unwrap_or(ranking.recency_weight);
         let half_life = req.half_life.unwrap_or(ranking.half_life_days);
@@ -295,10 +355,15 @@ impl PaperIndex {
         Ok(Plan {
             query,
             text_query,
+            widen,
+            filters,
             limit,
             offset: req.offset,
             recency,
             union,
+            interpreted: understood.interpreted,
+            matched,
+            notes: understood.notes,
         })
     }
 
@@ -306,51 +371,60 @@ impl PaperIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
-        let plan = self.plan(req, &searcher)?;
+        let mut plan = self.plan(req, &searcher)?;
         let want_facets = req.facets.unwrap_or(true);
-        let facets = want_facets.then_some(FacetsCollector);
-        let executor = self.search_executor();
-        let (ranked, total, facet_counts): Collected = match req.sort {
-            SortOrder::Date => {
-                // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
-                let top = TopDocs::with_limit(plan.limit.max(1)).and_offset(plan.offset);
-                let (docs, total, f) = search_on(
-                    &searcher,
-                    &plan.query,
-                    &(
-                        top.order_by_fast_field::<i64>("date_days", Order::Desc),
-                        Count,
-                        facets,
-                    ),
-                    executor,
-                )?;
-                (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, f)
-            }
-            SortOrder::Relevance => {
-                let dates = self.dates(&searcher);
-                let top = BoostedTopDocs::new(plan.limit, plan.offset, plan.recency, dates);
-                let (docs, total, f) = if want_facets {
-                    // Facets visit every match anyway: one pass, no pruning.
-                    search_on(&searcher, &plan.query, &(top, Count, facets), executor)?
-                } else {
-                    // Alone, the top-k collector prunes with Block-WAND; counting separately
-                    // skips scoring (a doc-frequency lookup for a single term, a bitset of
-                    // posting blocks for a union of terms).
-                    let collect = || search_on(&searcher, &plan.query, &top, executor);
-                    let count = || match &plan.union {
-                        Some(terms) => count::union_count(&searcher, terms),
-                        None => Ok(plan.query.count(&searcher)?),
-                    };
-                    let (docs, total) = match self.search_threads() {
-                        Some((pool, _)) => pool.install(|| rayon::join(collect, count)),
-                        None => (collect(), count()),
-                    };
-                    (docs?, total?, None)
-                };
-                let docs = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
-                (docs, total, f)
-            }
+        let first = Collect {
+            query: &*plan.query,
+            union: plan.union.as_deref(),
+            limit: plan.limit,
+            offset: plan.offset,
+            facets: want_facets,
         };
+        let (mut ranked, mut total, mut facet_counts) =
+            self.collect(&searcher, req.sort, plan.recency, &first)?;
+        let min_hits = self.config.ranking.min_all_words;
+        if let Some(widen) = plan.widen.take().filter(|_| total < min_hits) {
+            let (wider, matched, note) = self.widen(&searcher, &plan, widen, total, min_hits)?;
+            // The papers with every word first, then the rest of the wider set.
+            let wanted = plan.offset + plan.limit;
+            let strict = Collect {
+                offset: 0,
+                limit: wanted,
+                facets: false,
+                ..first
+            };
+            let (mut docs, _, _) = self.collect(&searcher, req.sort, plan.recency, &strict)?;
+            let rest_query = BooleanQuery::new(vec![
+                (Occur::Must, wider.box_clone()),
+                (Occur::MustNot, plan.query.box_clone()),
+            ]);
+            if docs.len() < wanted {
+                let rest = Collect {
+                    query: &rest_query,
+                    union: None,
+                    offset: 0,
+                    limit: wanted - docs.len(),
+                    facets: false,
+                };
+                docs.extend(self.collect(&searcher, req.sort, plan.recency, &rest)?.0);
+            }
+            ranked = docs
+                .into_iter()
+                .skip(plan.offset)
+                .take(plan.limit)
+                .collect();
+            let counts = Collect {
+                query: &*wider,
+                union: None,
+                offset: 0,
+                limit: 0,
+                facets: want_facets,
+            };
+            let (_, n, f) = self.collect(&searcher, req.sort, plan.recency, &counts)?;
+            (total, facet_counts) = (n, f);
+            plan.matched = matched;
+            plan.notes.push(note);
+        }
         let ranked = if plan.limit == 0 { Vec::new() } else { ranked };
         let snippets = if req.snippets.unwrap_or(true) {
             Some(self.highlighter(&searcher, &*plan.text_query)?)
@@ -371,6 +445,9 @@ impl PaperIndex {
         })?;
         Ok(SearchResponse {
             query: req.q.clone(),
+            interpreted: plan.interpreted,
+            matched: plan.matched,
+            notes: plan.notes,
             total,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
             offset: plan.offset,
@@ -380,8 +457,133 @@ impl PaperIndex {
         })
     }
 
-    /// Papers like `id` (tantivy's MoreLikeThis over its title and abstract), without itself.
+    /// The top documents of one query (by BM25 x recency, or by date), its total and, when
+    /// asked, its facet counts.
+    fn collect(
+        &self,
+        searcher: &Searcher,
+        sort: SortOrder,
+        recency: Option<Recency>,
+        c: &Collect,
+    ) -> Result<Collected> {
+        let facets = c.facets.then_some(FacetsCollector);
+        let executor = self.search_executor();
+        Ok(match sort {
+            SortOrder::Date => {
+                // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
+                let top = TopDocs::with_limit(c.limit.max(1)).and_offset(c.offset);
+                let (docs, total, f) = search_on(
+                    searcher,
+                    c.query,
+                    &(
+                        top.order_by_fast_field::<i64>("date_days", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                    executor,
+                )?;
+                let docs = docs.into_iter().take(c.limit);
+                (docs.map(|(_, a)| (None, a)).collect(), total, f)
+            }
+            SortOrder::Relevance => {
+                let dates = self.dates(searcher);
+                let top = BoostedTopDocs::new(c.limit, c.offset, recency, dates);
+                let (docs, total, f) = if c.facets {
+                    // Facets visit every match anyway: one pass, no pruning.
+                    search_on(searcher, c.query, &(top, Count, facets), executor)?
+                } else {
+                    // Alone, the top-k collector prunes with Block-WAND; counting separately
+                    // skips scoring (a doc-frequency lookup for a single term, a bitset of
+                    // posting blocks for a union of terms).
+                    let collect = || search_on(searcher, c.query, &top, executor);
+                    let count = || match c.union {
+                        Some(terms) => count::union_count(searcher, terms),
+                        None => Ok(c.query.count(searcher)?),
+                    };
+                    let (docs, total) = match self.search_threads() {
+                        Some((pool, _)) => pool.install(|| rayon::join(collect, count)),
+                        None => (collect(), count()),
+                    };
+                    (docs?, total?, None)
+                };
+                let docs = docs.into_iter().take(c.limit);
+                (docs.map(|(s, a)| (Some(s), a)).collect(), total, f)
+            }
+        })
+    }
+
+    /// The wider selection when fewer than `min_hits` papers have every word: papers with at
+    /// least k of the words for the largest k that reaches `min_hits` (k >= 1), or the syntax
+    /// read with OR; with the filters. Also what `matched` becomes and the note saying so.
+    fn widen(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        widen: Widen,
+        all_total: usize,
+        min_hits: usize,
+    ) -> Result<(Box<dyn Query>, Matched, String)> {
+        let groups = match widen {
+            Widen::Any(any) => {
+                let note = format!(
+                    "{all_total} paper(s) match every clause; papers matching any clause follow them"
+                );
+                return Ok((filtered(any, &plan.filters), Matched::Any, note));
+            }
+            Widen::Terms(groups) => groups,
+        };
+        let m = groups.len();
+        let at_least = |k: usize| -> Box<dyn Query> {
+            let clauses = groups
+                .iter()
+                .map(|g| (Occur::Should, g.box_clone()))
+                .collect();
+            let q: Box<dyn Query> = if k <= 1 {
+                plan.text_query.box_clone()
+            } else {
+                Box::new(BooleanQuery::with_minimum_required_clauses(clauses, k))
+            };
+            filtered(q, &plan.filters)
+        };
+        // The count of "at least k" only falls as k grows: the largest k in 1..m with
+        // enough papers, by bisection (a pasted abstract has hundreds of words).
+        let (mut lo, mut hi) = (1, m - 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if at_least(mid).count(searcher)? >= min_hits {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        let (matched, note) = if lo <= 1 {
+            (
+                Matched::Any,
+                format!("{all_total} paper(s) have all {m} words; papers with any of them follow"),
+            )
+        } else {
+            (
+                Matched::Most,
+                format!(
+                    "{all_total} paper(s) have all {m} words; papers with at least {lo} of them follow"
+                ),
+            )
+        };
+        Ok((at_least(lo), matched, note))
+    }
+
+    /// Papers like `id`, without itself (see `similar.rs`).
     pub fn similar(&self, id: &str, limit: usize) -> Result<SearchResponse> {
+        self.similar_by(id, limit, SimilarMethod::Terms)
+    }
+
+    /// Papers like `id` by the given method (the others are kept to be measured against).
+    pub fn similar_by(
+        &self,
+        id: &str,
+        limit: usize,
+        method: SimilarMethod,
+    ) -> Result<SearchResponse> {
         let started = Instant::now();
         if limit == 0 || limit > self.config.limits.max_limit {
             return Err(Error::InvalidRequest(format!(
@@ -391,28 +593,21 @@ impl PaperIndex {
         }
         let paper = self.get(id)?;
         let searcher = self.reader.searcher();
-        let text = |field, value: &str| (field, vec![OwnedValue::Str(value.to_string())]);
-        let like = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(1)
-            .with_min_term_frequency(1)
-            .with_max_query_terms(25)
-            .with_min_word_length(3)
-            .with_document_fields(vec![
-                text(self.fields.title, &paper.title),
-                text(self.fields.abstract_text, &paper.abstract_text),
-            ]);
+        let like = similar::like_query(self, &searcher, &paper, method)?;
         let itself = TermQuery::new(self.id_term(&paper.id), IndexRecordOption::Basic);
         let query = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(like) as Box<dyn Query>),
+            (Occur::Must, like.box_clone()),
             (Occur::MustNot, Box::new(itself)),
         ]);
-        let top = (TopDocs::with_limit(limit).order_by_score(), Count);
-        let (ranked, total) = search_on(&searcher, &query, &top, self.search_executor())?;
+        let (ranked, total) = similar::top(self, &searcher, &query, &paper, method, limit)?;
         let ranked = ranked.into_iter().map(|(s, a)| (Some(s), a)).collect();
-        let snippets = Some(self.highlighter(&searcher, &query)?);
+        let snippets = Some(self.highlighter(&searcher, &*like)?);
         let hits = self.fetch_hits(&searcher, ranked, snippets, |_, _| None)?;
         Ok(SearchResponse {
             query: format!("similar:{}", paper.id),
+            interpreted: Interpreted::Id,
+            matched: Matched::Any,
+            notes: Vec::new(),
             total,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
             offset: 0,
@@ -467,17 +662,18 @@ impl PaperIndex {
         )
     }
 
-    /// Facet counts over the papers matching `req` (its limit and sort are ignored).
+    /// Facet counts over the papers a search for `req` counts (its limit and sort are
+    /// ignored): with every word, or as many as the search widened to.
     pub fn facet_counts(&self, req: &SearchRequest) -> Result<FacetCounts> {
-        let searcher = self.reader.searcher();
-        let plan = self.plan(req, &searcher)?;
-        let executor = self.search_executor();
-        Ok(search_on(
-            &searcher,
-            &plan.query,
-            &FacetsCollector,
-            executor,
-        )?)
+        let req = SearchRequest {
+            limit: Some(0),
+            offset: 0,
+            sort: SortOrder::Relevance,
+            facets: Some(true),
+            snippets: Some(false),
+            ..req.clone()
+        };
+        Ok(self.search(&req)?.facets)
     }
 }
 

@@ -1,25 +1,43 @@
-//! Query text -> tantivy query. tantivy's grammar parses the syntax; paperdex walks the tree
-//! to add what its parser lacks: `atten*` on a single term (prefix), `spars~1` on a single
-//! term (fuzzy), and `arXiv:ID` as a lookup of the id field. Plain mode skips the grammar and
-//! ORs the analyzed terms of the text.
+//! Query text -> tantivy queries. `understand` decides what the text is (an id, syntax used on
+//! purpose, or words: `understand.rs`); tantivy's grammar parses the syntax, and paperdex walks
+//! the tree to add what its parser lacks: `atten*` on a single term (prefix), `spars~1` on a
+//! single term (fuzzy), and `arXiv:ID` as a lookup of the id field. Words are ORed for scoring
+//! and also grouped per distinct term, for "every word" and "at least k words".
 
 use std::collections::HashSet;
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, QueryParser,
-    RegexQuery, TermQuery,
+    QueryParserError, RegexQuery, TermQuery,
 };
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{Field, FieldType, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
+use super::understand::{self, Interpreted, SyntaxMode, QUERY_FIELDS};
 use crate::analysis::terms;
 use crate::error::{Error, Result};
 use crate::index::PaperIndex;
 
 /// Most edits a fuzzy term may have (Levenshtein automata are built up to distance 2).
 const MAX_FUZZY_DISTANCE: u32 = 2;
+
+/// What the text means, as queries.
+pub(crate) struct Understood {
+    pub interpreted: Interpreted,
+    /// Scores every hit: the words ORed, or the syntax with its implicit OR.
+    pub any: Box<dyn Query>,
+    /// The stricter reading: every word, or the syntax with an implicit AND between its
+    /// clauses. None where it selects what `any` selects (one word, explicit operators only).
+    pub all: Option<Box<dyn Query>>,
+    /// Words: one clause per distinct term (over the default fields), for "at least k".
+    pub groups: Vec<Box<dyn Query>>,
+    /// Whether `any` is an OR of bare words (see `is_or_of_words`).
+    pub or_of_words: bool,
+    /// What a person should know about the reading (a cut, why syntax was read as words).
+    pub notes: Vec<String>,
+}
 
 pub(crate) struct QueryBuilder<'a> {
     idx: &'a PaperIndex,
@@ -51,12 +69,100 @@ impl<'a> QueryBuilder<'a> {
         }
     }
 
-    /// The query, and whether it is an OR of bare words (see `is_or_of_words`).
-    pub fn build(&self) -> Result<(Box<dyn Query>, bool)> {
-        if self.query.trim().is_empty() {
-            return Ok((Box::new(AllQuery), false));
+    /// Reads the text: `plain` takes it as words whatever it holds; otherwise an id is an id,
+    /// syntax is syntax when it parses and names real fields, and anything else is words
+    /// (with `SyntaxMode::Strict`, a syntax error instead). Text over the size limit is cut at
+    /// the last whitespace before it, with a note.
+    pub fn understand(&self, plain: bool, mode: SyntaxMode) -> Result<Understood> {
+        let max = self.idx.config.limits.max_query_bytes;
+        let text = truncate(self.query, max);
+        let mut notes = Vec::new();
+        if text.len() < self.query.len() {
+            notes.push(format!(
+                "the text is {} bytes; searched on its first {} (the limit is {max})",
+                self.query.len(),
+                text.len()
+            ));
         }
-        if self.is_bare_words() {
+        let sub = QueryBuilder::new(self.idx, text);
+        if text.trim().is_empty() {
+            let any: Box<dyn Query> = if plain {
+                Box::new(EmptyQuery)
+            } else {
+                Box::new(AllQuery)
+            };
+            return Ok(Understood {
+                interpreted: Interpreted::Empty,
+                any,
+                all: None,
+                groups: Vec::new(),
+                or_of_words: false,
+                notes,
+            });
+        }
+        if !plain {
+            if let Some(id) = understand::paper_id(text) {
+                let id_builder = QueryBuilder::new(self.idx, &id);
+                return Ok(Understood {
+                    interpreted: Interpreted::Id,
+                    any: id_builder.build_plain()?,
+                    all: None,
+                    groups: Vec::new(),
+                    or_of_words: true,
+                    notes,
+                });
+            }
+        }
+        if plain || !understand::has_syntax(text) {
+            return sub.words(notes);
+        }
+        match sub.build_syntax(false) {
+            Ok((any, or_of_words)) => {
+                let all = sub.build_syntax(true).ok().map(|(q, _)| q);
+                let all = all.filter(|all| format!("{all:?}") != format!("{any:?}"));
+                Ok(Understood {
+                    interpreted: Interpreted::Syntax,
+                    any,
+                    all,
+                    groups: Vec::new(),
+                    or_of_words,
+                    notes,
+                })
+            }
+            Err(Error::QuerySyntax { message, .. }) if mode == SyntaxMode::Auto => {
+                notes.push(format!("read as words ({message})"));
+                sub.words(notes)
+            }
+            Err(Error::QuerySyntax { message, .. }) => Err(self.syntax(message)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The text as words: ORed for scoring, grouped per distinct term for "every word".
+    fn words(&self, notes: Vec<String>) -> Result<Understood> {
+        let groups = self.term_groups()?;
+        let all = (groups.len() > 1).then(|| {
+            Box::new(BooleanQuery::new(
+                groups
+                    .iter()
+                    .map(|g| (Occur::Must, g.box_clone()))
+                    .collect(),
+            )) as Box<dyn Query>
+        });
+        Ok(Understood {
+            interpreted: Interpreted::Words,
+            any: self.build_plain()?,
+            all,
+            groups,
+            or_of_words: true,
+            notes,
+        })
+    }
+
+    /// The query of the syntax, with clauses that have no operator ORed (tantivy's default)
+    /// or ANDed (`conjunctive`), and whether it is an OR of bare words.
+    fn build_syntax(&self, conjunctive: bool) -> Result<(Box<dyn Query>, bool)> {
+        if self.is_bare_words() && !conjunctive {
             // What a search box mostly gets; the grammar (parsed twice: here for its shape and
             // again inside tantivy's parser) cost more than the rest of building the query.
             return Ok((self.build_plain()?, true));
@@ -64,17 +170,97 @@ impl<'a> QueryBuilder<'a> {
         let ast = query_grammar::parse_query(self.query).map_err(|_| {
             self.syntax("check quotes, parentheses and operators (AND, OR, NOT, +, -)")
         })?;
-        let or_of_words = is_or_of_words(&ast);
+        if let Some(name) = unknown_field(&ast) {
+            return Err(self.syntax(format!(
+                "`{name}` is not a field (fields: title, abstract, author, topic, id)"
+            )));
+        }
+        let or_of_words = !conjunctive && is_or_of_words(&ast);
         if !needs_rewrite(&ast) {
             // The common case goes through tantivy's own parser unchanged, so plain queries
             // score exactly as tantivy scores them.
-            let query = self
-                .parser
-                .parse_query(self.query)
-                .map_err(|e| self.syntax(e.to_string()))?;
+            let query = if conjunctive {
+                let mut parser = self.parser.clone();
+                parser.set_conjunction_by_default();
+                parser.parse_query(self.query)
+            } else {
+                self.parser.parse_query(self.query)
+            };
+            let query = query.map_err(|e| self.syntax(human(e)))?;
             return Ok((query, or_of_words));
         }
-        Ok((self.node(ast)?, or_of_words))
+        let default = if conjunctive {
+            Occur::Must
+        } else {
+            Occur::Should
+        };
+        Ok((self.node(ast, default)?, or_of_words))
+    }
+
+    /// One query per distinct analyzed term of the text, matching the term in any default
+    /// field (with its boost): the clauses of "every word". A word's id-field term (ids are
+    /// matched whole: `hep-th/9901001`) joins each clause of that word's terms.
+    fn term_groups(&self) -> Result<Vec<Box<dyn Query>>> {
+        let mut fields: Vec<(Field, f32, TextAnalyzer)> = Vec::new();
+        for &(field, boost) in &self.defaults {
+            if let Some(analyzer) = self.analyzer(field)? {
+                fields.push((field, boost, analyzer));
+            }
+        }
+        let id_field = self.idx.fields.id;
+        let mut groups: Vec<(String, Vec<(Field, f32, Term)>)> = Vec::new();
+        let mut seen = HashSet::new();
+        for word in self.query.split_whitespace().filter(|w| seen.insert(*w)) {
+            let mut id_terms = Vec::new();
+            let mut word_groups = Vec::new();
+            for (field, boost, analyzer) in &mut fields {
+                let input = if *field == id_field {
+                    word.trim_matches(|c: char| !c.is_alphanumeric())
+                } else {
+                    word
+                };
+                if input.is_empty() {
+                    continue;
+                }
+                for token in terms(analyzer, input) {
+                    let term = Term::from_field_text(*field, &token);
+                    if *field == id_field {
+                        id_terms.push((*field, *boost, term));
+                        continue;
+                    }
+                    let at = match groups.iter().position(|(t, _)| *t == token) {
+                        Some(at) => at,
+                        None => {
+                            groups.push((token, Vec::new()));
+                            groups.len() - 1
+                        }
+                    };
+                    if !groups[at].1.iter().any(|(_, _, t)| *t == term) {
+                        groups[at].1.push((*field, *boost, term));
+                    }
+                    if !word_groups.contains(&at) {
+                        word_groups.push(at);
+                    }
+                }
+            }
+            for at in word_groups {
+                for id_term in &id_terms {
+                    if !groups[at].1.iter().any(|(_, _, t)| *t == id_term.2) {
+                        groups[at].1.push(id_term.clone());
+                    }
+                }
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(_, terms)| {
+                let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+                    .into_iter()
+                    .map(|(_, boost, term)| (Occur::Should, boosted_term(term, boost)))
+                    .collect();
+                Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
+            })
+            .collect())
     }
 
     /// Whether the query is only ASCII letters and digits between spaces, with no operator
@@ -126,15 +312,7 @@ impl<'a> QueryBuilder<'a> {
                 }
                 for token in terms(analyzer, input) {
                     let term = Term::from_field_text(*field, &token);
-                    let q: Box<dyn Query> =
-                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                    // tantivy's parser leaves a boost of 1 out; so does this, to keep its shape.
-                    let q = if (*boost - 1.0).abs() < f32::EPSILON {
-                        q
-                    } else {
-                        Box::new(BoostQuery::new(q, *boost))
-                    };
-                    clauses.push((Occur::Should, q));
+                    clauses.push((Occur::Should, boosted_term(term, *boost)));
                 }
             }
         }
@@ -167,7 +345,7 @@ impl<'a> QueryBuilder<'a> {
             })
     }
 
-    fn node(&self, ast: UserInputAst) -> Result<Box<dyn Query>> {
+    fn node(&self, ast: UserInputAst, default: Occur) -> Result<Box<dyn Query>> {
         match ast {
             UserInputAst::Clause(clauses) => {
                 if clauses.is_empty() {
@@ -183,13 +361,14 @@ impl<'a> QueryBuilder<'a> {
                 }
                 let subs = clauses
                     .into_iter()
-                    .map(|(occur, sub)| Ok((occur.unwrap_or(Occur::Should), self.node(sub)?)))
+                    .map(|(occur, sub)| Ok((occur.unwrap_or(default), self.node(sub, default)?)))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Box::new(BooleanQuery::new(subs)))
             }
-            UserInputAst::Boost(sub, boost) => {
-                Ok(Box::new(BoostQuery::new(self.node(*sub)?, boost.0 as f32)))
-            }
+            UserInputAst::Boost(sub, boost) => Ok(Box::new(BoostQuery::new(
+                self.node(*sub, default)?,
+                boost.0 as f32,
+            ))),
             UserInputAst::Leaf(leaf) => self.leaf(*leaf),
         }
     }
@@ -239,7 +418,7 @@ impl<'a> QueryBuilder<'a> {
         };
         self.parser
             .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf)))
-            .map_err(|e| self.syntax(e.to_string()))
+            .map_err(|e| self.syntax(human(e)))
     }
 
     /// `term*` and `term~N` on one unquoted term, over the named or the default fields.
@@ -283,6 +462,59 @@ impl<'a> QueryBuilder<'a> {
             per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
         }
         Ok(Some(Box::new(BooleanQuery::new(per_field))))
+    }
+}
+
+/// A `TermQuery` with its field's boost; tantivy's parser leaves a boost of 1 out, and so does
+/// this, to keep its shape.
+fn boosted_term(term: Term, boost: f32) -> Box<dyn Query> {
+    let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+    if (boost - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, boost))
+    }
+}
+
+/// tantivy's parser errors in a person's words.
+fn human(e: QueryParserError) -> String {
+    match e {
+        QueryParserError::FieldDoesNotExist(name) | QueryParserError::FieldNotIndexed(name) => {
+            format!("`{name}` is not a field (fields: title, abstract, author, topic, id)")
+        }
+        QueryParserError::AllButQueryForbidden => {
+            "a query cannot only exclude terms; add a term to search for".into()
+        }
+        QueryParserError::FieldDoesNotHavePositionsIndexed(name) => {
+            format!("`{name}` cannot hold a phrase")
+        }
+        QueryParserError::ExpectedInt(_)
+        | QueryParserError::ExpectedFloat(_)
+        | QueryParserError::ExpectedBool(_)
+        | QueryParserError::ExpectedBase64(_)
+        | QueryParserError::DateFormatError(_) => "a value does not fit its field".into(),
+        QueryParserError::RangeMustNotHavePhrase => "a range cannot hold a phrase".into(),
+        other => format!("the query cannot be read ({other})"),
+    }
+}
+
+/// The first field the tree names that a query may not name (`XAttention: Block ...`).
+fn unknown_field(ast: &UserInputAst) -> Option<String> {
+    let known = |f: &str| QUERY_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(f));
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().find_map(|(_, sub)| unknown_field(sub)),
+        UserInputAst::Boost(sub, _) => unknown_field(sub),
+        UserInputAst::Leaf(leaf) => {
+            let field = match leaf.as_ref() {
+                UserInputLeaf::Literal(lit) => lit.field_name.as_deref(),
+                UserInputLeaf::Range { field, .. }
+                | UserInputLeaf::Set { field, .. }
+                | UserInputLeaf::Regex { field, .. } => field.as_deref(),
+                UserInputLeaf::Exists { field } => Some(field.as_str()),
+                UserInputLeaf::All => None,
+            };
+            field.filter(|f| !known(f)).map(str::to_string)
+        }
     }
 }
 
@@ -411,7 +643,7 @@ mod tests {
             });
             prop_assert_eq!(builder.is_bare_words(), bare, "{:?}", q);
             if bare {
-                let ours = builder.build().unwrap().0;
+                let ours = builder.build_syntax(false).unwrap().0;
                 let tantivys = builder.parser.parse_query(&q).unwrap();
                 prop_assert_eq!(format!("{ours:?}"), format!("{tantivys:?}"), "{:?}", q);
             }

@@ -37,6 +37,21 @@ pub struct Highlighter {
     prefixes: Vec<Box<[u8]>>,
 }
 
+/// From this many distinct terms a query is prose, and terms in over half the papers are left
+/// unhighlighted too.
+const PROSE_TERMS: usize = 5;
+
+/// English function words, as the analyzer leaves them (Snowball keeps these unchanged).
+const STOPWORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "ani", "are", "as", "at", "be", "been",
+    "between", "both", "but", "by", "can", "do", "doe", "each", "for", "from", "had", "has",
+    "have", "here", "how", "i", "if", "in", "into", "is", "it", "its", "may", "more", "most", "no",
+    "not", "of", "on", "onli", "or", "other", "our", "over", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "under",
+    "up", "us", "veri", "via", "was", "we", "were", "what", "when", "where", "whether", "which",
+    "while", "who", "whi", "will", "with", "within", "without", "would", "you", "your",
+];
+
 /// A window of a text and the byte ranges, relative to the window, that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippet {
@@ -64,6 +79,10 @@ impl Highlighter {
             }
         });
         let mut terms = Vec::with_capacity(found.len());
+        let mut informative = Vec::with_capacity(found.len());
+        // In prose (a pasted abstract) a word found in most papers lights up everywhere.
+        let prose = found.len() >= PROSE_TERMS;
+        let common = searcher.num_docs() / 2;
         for term in found {
             let value = term.value();
             let Some(text) = value.as_str() else {
@@ -71,8 +90,16 @@ impl Highlighter {
             };
             let doc_freq = searcher.doc_freq(term)?;
             if doc_freq > 0 {
-                terms.push((text.to_string(), 1.0 / (1.0 + doc_freq as f32)));
+                let weighted = (text.to_string(), 1.0 / (1.0 + doc_freq as f32));
+                if !STOPWORDS.contains(&text) && !(prose && doc_freq > common) {
+                    informative.push(weighted.clone());
+                }
+                terms.push(weighted);
             }
+        }
+        // Words that carry no information are highlighted only when the query has nothing else.
+        if !informative.is_empty() {
+            terms = informative;
         }
         let keeps_first_letter = matches!(tokenizer.stemmer, None | Some(Language::English));
         let starts = keeps_first_letter.then(|| {

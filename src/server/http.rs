@@ -16,7 +16,7 @@ use tower_http::cors::CorsLayer;
 
 use crate::engine::{Engine, FacetsRequest};
 use crate::error::Error;
-use crate::search::{SearchRequest, SortOrder};
+use crate::search::{SearchRequest, SortOrder, SyntaxMode};
 
 const INDEX_HTML: &str = include_str!("static/index.html");
 const APP_JS: &str = include_str!("static/app.js");
@@ -251,9 +251,11 @@ fn unknown(key: &str, allowed: &[&str]) -> ApiError {
 
 /// `/api/search` parameters -> `SearchRequest`.
 pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
-    const KEYS: [&str; 14] = [
+    const KEYS: [&str; 16] = [
         "q",
         "plain",
+        "match",
+        "syntax",
         "topic",
         "since",
         "until",
@@ -273,6 +275,18 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
         match key.as_str() {
             "q" => req.q = value,
             "plain" => req.plain = matches!(value.as_str(), "1" | "true" | ""),
+            "match" if value.is_empty() => req.match_mode = None,
+            "match" => {
+                req.match_mode = Some(value.parse().map_err(|e: String| {
+                    ApiError::bad_request(format!("parameter `match`: {e}"))
+                })?)
+            }
+            "syntax" if value.is_empty() => req.syntax = SyntaxMode::Auto,
+            "syntax" => {
+                req.syntax = value.parse().map_err(|e: String| {
+                    ApiError::bad_request(format!("parameter `syntax`: {e}"))
+                })?
+            }
             "topic" if !value.is_empty() => req.topic.push(value),
             "topic" => {}
             "since" => req.since = some(&value),
