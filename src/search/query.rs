@@ -20,6 +20,11 @@ use crate::analysis::terms;
 use crate::error::{Error, Result};
 use crate::index::PaperIndex;
 
+/// Most words a word being typed completes to, and most dictionary entries read per segment
+/// to find them (a two-letter prefix can begin tens of thousands).
+const MAX_COMPLETIONS: usize = 30;
+const MAX_SCANNED_COMPLETIONS: usize = 20_000;
+
 /// Most edits a fuzzy term may have (Levenshtein automata are built up to distance 2).
 const MAX_FUZZY_DISTANCE: u32 = 2;
 
@@ -114,7 +119,7 @@ impl<'a> QueryBuilder<'a> {
             }
         }
         if plain || !understand::has_syntax(text) {
-            return sub.words(notes);
+            return sub.words(notes, !plain);
         }
         match sub.build_syntax(false) {
             Ok((any, or_of_words)) => {
@@ -130,17 +135,52 @@ impl<'a> QueryBuilder<'a> {
                 })
             }
             Err(Error::QuerySyntax { message, .. }) if mode == SyntaxMode::Auto => {
-                notes.push(format!("read as words ({message})"));
-                sub.words(notes)
+                notes.push(format!("searched as words: {message}"));
+                sub.words(notes, true)
             }
             Err(Error::QuerySyntax { message, .. }) => Err(self.syntax(message)),
             Err(e) => Err(e),
         }
     }
 
-    /// The text as words: ORed for scoring, grouped per distinct term for "every word".
-    fn words(&self, notes: Vec<String>) -> Result<Understood> {
-        let groups = self.term_groups()?;
+    /// The text as words: ORed for scoring, grouped per distinct term for "every word". With
+    /// `complete_last`, a last word still being typed (no space after it, 3 characters or
+    /// more) also matches the words it begins (`sparse atten` finds attention).
+    fn words(&self, notes: Vec<String>, complete_last: bool) -> Result<Understood> {
+        let mut groups = self.term_groups()?;
+        let mut any = self.build_plain()?;
+        let completions = if complete_last {
+            self.completions()?
+        } else {
+            Vec::new()
+        };
+        if !completions.is_empty() {
+            let last = self.last_word_groups()?;
+            let extra: Vec<(Occur, Box<dyn Query>)> = completions
+                .iter()
+                .map(|t| (Occur::Should, boosted_term(t.clone(), 1.0)))
+                .collect();
+            // The last word's own clause(s) take its completions as alternatives; a word that
+            // is only a beginning (no postings of its own) has them alone.
+            let mut merged = Vec::new();
+            for (i, group) in groups.into_iter().enumerate() {
+                if last.contains(&i) {
+                    let mut clauses = vec![(Occur::Should, group)];
+                    clauses.extend(extra.iter().map(|(o, q)| (*o, q.box_clone())));
+                    merged.push(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+                } else {
+                    merged.push(group);
+                }
+            }
+            if last.is_empty() {
+                let alone = extra.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+                merged.push(Box::new(BooleanQuery::new(alone)));
+            }
+            groups = merged;
+            let mut clauses = vec![(Occur::Should, any)];
+            clauses.extend(extra);
+            any = Box::new(BooleanQuery::new(clauses));
+        }
         let all = (groups.len() > 1).then(|| {
             Box::new(BooleanQuery::new(
                 groups
@@ -151,12 +191,114 @@ impl<'a> QueryBuilder<'a> {
         });
         Ok(Understood {
             interpreted: Interpreted::Words,
-            any: self.build_plain()?,
+            any,
             all,
             groups,
             or_of_words: true,
             notes,
         })
+    }
+
+    /// The word being typed: the last one when no whitespace follows it, of ASCII letters
+    /// and digits (punctuation around it aside), lowercased, 3 bytes or more.
+    fn typed_prefix(&self) -> Option<String> {
+        if self.query.ends_with(char::is_whitespace) {
+            return None;
+        }
+        let last = self.query.split_whitespace().last()?;
+        let word = last.trim_matches(|c: char| !c.is_alphanumeric());
+        (word.len() >= 3 && word.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| word.to_ascii_lowercase())
+    }
+
+    /// The abstract field's terms that begin with the word being typed, most frequent first
+    /// (at most `MAX_COMPLETIONS`), without the word's own terms.
+    fn completions(&self) -> Result<Vec<Term>> {
+        let Some(prefix) = self.typed_prefix() else {
+            return Ok(Vec::new());
+        };
+        let field = self.idx.fields.abstract_text;
+        let searcher = self.idx.reader.searcher();
+        let mut found: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+        for reader in searcher.segment_readers() {
+            let dict = reader.inverted_index(field)?;
+            let mut stream = dict
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .into_stream()
+                .map_err(|e| Error::Index(e.into()))?;
+            let mut scanned = 0;
+            while stream.advance() && scanned < MAX_SCANNED_COMPLETIONS {
+                let key = stream.key();
+                if !key.starts_with(prefix.as_bytes()) {
+                    break;
+                }
+                *found.entry(key.to_vec()).or_default() += stream.value().doc_freq as u64;
+                scanned += 1;
+            }
+        }
+        let own: Vec<Vec<u8>> = {
+            let mut analyzer = self.analyzer(field)?.expect("abstract is a text field");
+            let last = self.query.split_whitespace().last().unwrap_or("");
+            terms(&mut analyzer, last)
+                .into_iter()
+                .map(String::into_bytes)
+                .collect()
+        };
+        let mut own_freq = 0;
+        for k in &own {
+            let text = String::from_utf8_lossy(k);
+            own_freq = own_freq.max(searcher.doc_freq(&Term::from_field_text(field, &text))?);
+        }
+        let mut ranked: Vec<(Vec<u8>, u64)> = found
+            .into_iter()
+            .filter(|(k, _)| !own.contains(k))
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // A word that is more common than anything it begins is a whole word (`attention`),
+        // not a beginning; and rare completions (a one-off compound) would win on idf alone.
+        let top = ranked.first().map_or(0, |(_, f)| *f);
+        if top <= own_freq {
+            return Ok(Vec::new());
+        }
+        ranked.retain(|(_, f)| *f * 100 >= top);
+        ranked.truncate(MAX_COMPLETIONS);
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(k, _)| String::from_utf8(k).ok())
+            .map(|k| Term::from_field_text(field, &k))
+            .collect())
+    }
+
+    /// The indices, in `term_groups`' order, of the clauses the last word made.
+    fn last_word_groups(&self) -> Result<Vec<usize>> {
+        let words: Vec<&str> = {
+            let mut seen = HashSet::new();
+            self.query
+                .split_whitespace()
+                .filter(|w| seen.insert(*w))
+                .collect()
+        };
+        let Some(last) = self.query.split_whitespace().last() else {
+            return Ok(Vec::new());
+        };
+        let mut analyzer = self
+            .analyzer(self.idx.fields.abstract_text)?
+            .expect("abstract is a text field");
+        // Group order is first occurrence of each distinct token over the words.
+        let mut order: Vec<String> = Vec::new();
+        for w in &words {
+            for t in terms(&mut analyzer, w) {
+                if !order.contains(&t) {
+                    order.push(t);
+                }
+            }
+        }
+        Ok(terms(&mut analyzer, last)
+            .iter()
+            .filter_map(|t| order.iter().position(|o| o == t))
+            .collect())
     }
 
     /// The query of the syntax, with clauses that have no operator ORed (tantivy's default)
@@ -167,9 +309,8 @@ impl<'a> QueryBuilder<'a> {
             // again inside tantivy's parser) cost more than the rest of building the query.
             return Ok((self.build_plain()?, true));
         }
-        let ast = query_grammar::parse_query(self.query).map_err(|_| {
-            self.syntax("check quotes, parentheses and operators (AND, OR, NOT, +, -)")
-        })?;
+        let ast = query_grammar::parse_query(self.query)
+            .map_err(|_| self.syntax(grammar_trouble(self.query)))?;
         if let Some(name) = unknown_field(&ast) {
             return Err(self.syntax(format!(
                 "`{name}` is not a field (fields: title, abstract, author, topic, id)"
@@ -473,6 +614,22 @@ fn boosted_term(term: Term, boost: f32) -> Box<dyn Query> {
         q
     } else {
         Box::new(BoostQuery::new(q, boost))
+    }
+}
+
+/// Why the grammar refused `text`, as a person would put it.
+fn grammar_trouble(text: &str) -> String {
+    let last = text.split_whitespace().last().unwrap_or("");
+    if text.matches('"').count() % 2 == 1 {
+        "a quote is not closed".into()
+    } else if text.matches('(').count() != text.matches(')').count() {
+        "a parenthesis is not closed".into()
+    } else if matches!(last, "AND" | "OR" | "NOT" | "&&" | "||") {
+        format!("`{last}` has nothing after it")
+    } else if matches!(last, "+" | "-") || last.ends_with(['^', '~', ':']) {
+        format!("`{last}` has nothing after it")
+    } else {
+        "check quotes, parentheses and operators (AND, OR, NOT, +, -)".into()
     }
 }
 

@@ -2,7 +2,11 @@
  *
  * Stable selectors (browser tests rely on these):
  *   #q                  search box (searches as you type, ~200 ms debounce, and on Enter)
- *   #count              "N papers · X ms" (ARIA live region)
+ *   #count              "N papers · X ms" (ARIA live region); which papers, when the response says:
+ *                       "N papers with every word" (matched all, several words), "... with most of
+ *                       the words" (matched most), "... with any of the words" (matched any)
+ *   #reading            how the text was read: the response's notes joined by " · ", in small grey
+ *                       type under #count (`x` in a note shown as <code>); [hidden] when none
  *   #error              inline error message (previous results stay, greyed: #results.stale)
  *   #results > .hit     one result: li[data-id][tabindex=0]; Enter opens the detail
  *   .hit-title          result title (a link; a plain click opens the detail panel)
@@ -18,6 +22,8 @@
  *   #prev #next         paging (10 per page);  #page-info
  *   #detail             paper detail panel (role=dialog, [hidden] when closed)
  *   #detail-title       its heading; #detail-close close button (Esc also closes)
+ *                       (?paper= takes any id form the API does: arXiv:ID, IDv2, arxiv.org URLs;
+ *                       the URL is rewritten to the paper's own id once it loads)
  *   .similar[data-id]   "Similar papers" entries in the detail panel
  *   #empty              empty index / no results message
  *   #filters-toggle     shows the sidebar on narrow (< 800 px) screens
@@ -28,7 +34,7 @@
   const PAGE = 10;
   const $ = (sel) => document.querySelector(sel);
   const ui = {};
-  for (const id of ['search-form', 'q', 'count', 'error', 'results', 'empty', 'chips', 'topics', 'years', 'since',
+  for (const id of ['search-form', 'q', 'count', 'reading', 'error', 'results', 'empty', 'chips', 'topics', 'years', 'since',
     'until', 'clear-dates', 'recency', 'sort', 'prev', 'next', 'page-info', 'pager', 'histogram', 'bars', 'sidebar',
     'filters-toggle', 'detail', 'detail-body', 'detail-close']) ui[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $('#' + id);
   const MONTHS = 'January February March April May June July August September October November December'.split(' ');
@@ -151,14 +157,35 @@
 
   // ---- rendering
   function render() {
-    const d = last, t = +d.took_ms || 0, ms = t < 10 ? t.toFixed(1) : String(Math.round(t));
-    ui.count.textContent = `${d.total} ${d.total === 1 ? 'paper' : 'papers'} · ${ms} ms`;
+    const d = last;
+    ui.count.textContent = countLine(d);
+    renderReading(d.notes);
     renderChips(); renderResults(d); renderTopics(); renderYears(dateFacets); renderHistogram(dateFacets);
     const pages = Math.max(1, Math.ceil(d.total / PAGE));
     ui.prev.disabled = state.page <= 1;
     ui.next.disabled = state.page >= pages;
     ui.pageInfo.textContent = `Page ${state.page} of ${pages}`;
     ui.pager.hidden = d.total === 0;
+  }
+
+  // "N papers · X ms", saying which papers when the words did not all have to match or when
+  // there are several words (a single word or query syntax speaks for itself).
+  function countLine(d) {
+    const t = +d.took_ms || 0, ms = t < 10 ? t.toFixed(1) : String(Math.round(t));
+    const words = (String(d.query == null ? state.q : d.query).match(/[\p{L}\p{N}]+/gu) || []).length;
+    let which = '';
+    if (d.matched === 'most') which = ' with most of the words';
+    else if (d.matched === 'any' && d.interpreted === 'syntax') which = ' matching any clause';
+    else if (d.matched === 'any' && words > 1) which = ' with any of the words';
+    else if (d.matched === 'all' && d.interpreted === 'words' && words > 1) which = ' with every word';
+    return `${d.total} ${d.total === 1 ? 'paper' : 'papers'}${which} · ${ms} ms`;
+  }
+  // The engine's notes on how it read the text, quietly; `quoted` parts as code.
+  function renderReading(notes) {
+    const list = (Array.isArray(notes) ? notes : []).filter((n) => typeof n === 'string' && n.trim());
+    const code = (n) => { const parts = n.split('`'); return parts.length % 2 ? parts.map((x, i) => (i % 2 ? h('code', { text: x }) : x)) : [n]; };
+    ui.reading.replaceChildren(...list.flatMap((n, i) => (i ? [' · ', ...code(n)] : code(n))));
+    ui.reading.hidden = !list.length;
   }
 
   function highlighted(text, ranges) {
@@ -378,11 +405,16 @@
     ui.detailBody.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
     ui.detailBody.scrollTop = 0;
     ui.detailClose.focus();
-    const enc = encodeURIComponent(id);
+    let enc = encodeURIComponent(id);
     try {
       const p = await getJSON(`api/papers/${enc}`);
       if (my !== detailSeq) return;
       renderDetail(p);
+      if (p.id && p.id !== id) { // arXiv:ID, a URL, IDv2, ...: the URL keeps the paper's own id
+        state.paper = p.id;
+        enc = encodeURIComponent(p.id);
+        commit('replace');
+      }
     } catch (e) {
       if (my !== detailSeq) return;
       ui.detailBody.replaceChildren(h('h2', { id: 'detail-title', text: 'Paper not available' }), h('p', { class: 'error', text: e.message }));
