@@ -861,3 +861,143 @@ mod tests {
         );
     }
 }
+
+/// How alike `Engine::similar`'s lists are to the papers they start from, by two measures
+/// that need no new judgments.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SimilarReport {
+    pub method: crate::search::SimilarMethod,
+    /// Share of the top-5 similar papers whose primary topic (first topic) is that of the
+    /// paper they were asked for, over `topic_papers` sampled papers with a topic.
+    pub topic_agreement: Option<f64>,
+    pub topic_papers: usize,
+    /// For every ordered pair (a, b) of papers judged relevant to the same query: how often b
+    /// is in a's top 10 similar papers (`co_relevant_pairs` pairs).
+    pub co_relevance_recall10: Option<f64>,
+    pub co_relevant_pairs: usize,
+}
+
+/// `sample` papers picked evenly at random (a fixed seed, so runs compare) among those with a
+/// topic, and the share of their top 5 similar papers that share their primary topic.
+pub fn similar_topic_agreement(
+    engine: &Engine,
+    sample: usize,
+    method: crate::search::SimilarMethod,
+) -> Result<(f64, usize)> {
+    let idx = engine.raw();
+    let searcher = idx.reader.searcher();
+    let mut papers = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        for doc in reader.doc_ids_alive() {
+            papers.push(tantivy::DocAddress::new(ord as u32, doc));
+        }
+    }
+    // A fixed-seed shuffle (xorshift), so the same index gives the same sample.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for i in (1..papers.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        papers.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let mut picked = Vec::new();
+    for addr in papers {
+        if picked.len() == sample {
+            break;
+        }
+        let paper = idx.paper_of(&searcher.doc(addr)?)?;
+        if let Some(primary) = paper.topics.first().cloned() {
+            picked.push((paper.id, primary));
+        }
+    }
+    let shares = picked
+        .par_iter()
+        .map(|(id, primary)| {
+            let hits = engine.raw().similar_by(id, 5, method)?.hits;
+            let same = hits
+                .iter()
+                .filter(|h| h.topics.first() == Some(primary))
+                .count();
+            Ok((same, hits.len()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (same, all) = shares
+        .iter()
+        .fold((0, 0), |(s, a), (s2, a2)| (s + s2, a + a2));
+    Ok((same as f64 / all.max(1) as f64, picked.len()))
+}
+
+/// Over every ordered pair (a, b) of indexed papers judged relevant (grade > 0) to the same
+/// query, the share where b is among a's top 10 similar papers; and the number of pairs.
+pub fn similar_co_relevance(
+    engine: &Engine,
+    qrels: &Qrels,
+    method: crate::search::SimilarMethod,
+) -> Result<(f64, usize)> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for judged in qrels.by_query.values() {
+        let relevant: Vec<&String> = judged
+            .iter()
+            .filter(|(_, &r)| r > 0)
+            .map(|(d, _)| d)
+            .collect();
+        for a in &relevant {
+            for b in &relevant {
+                if a != b {
+                    pairs.push(((*a).clone(), (*b).clone()));
+                }
+            }
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    let mut tops: HashMap<String, HashSet<String>> = HashMap::new();
+    let sources: Vec<&String> = {
+        let mut s: Vec<&String> = pairs.iter().map(|(a, _)| a).collect();
+        s.dedup();
+        s
+    };
+    let found = sources
+        .par_iter()
+        .map(|a| match engine.raw().similar_by(a, 10, method) {
+            Ok(r) => Ok(Some((
+                (*a).clone(),
+                r.hits.into_iter().map(|h| h.id).collect(),
+            ))),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    tops.extend(found.into_iter().flatten());
+    // Pairs whose first paper is not in the index are not counted.
+    let pairs: Vec<_> = pairs.iter().filter(|(a, _)| tops.contains_key(a)).collect();
+    let hit = pairs
+        .iter()
+        .filter(|(a, b)| tops.get(a).is_some_and(|t| t.contains(b)))
+        .count();
+    Ok((hit as f64 / pairs.len().max(1) as f64, pairs.len()))
+}
+
+/// Both measures for one method; `qrels` None skips co-relevance.
+pub fn evaluate_similar(
+    engine: &Engine,
+    sample: usize,
+    qrels: Option<&Qrels>,
+    method: crate::search::SimilarMethod,
+) -> Result<SimilarReport> {
+    let (agreement, topic_papers) = similar_topic_agreement(engine, sample, method)?;
+    let (co, co_relevant_pairs) = match qrels {
+        Some(q) => {
+            let (r, n) = similar_co_relevance(engine, q, method)?;
+            (Some(r), n)
+        }
+        None => (None, 0),
+    };
+    Ok(SimilarReport {
+        method,
+        topic_agreement: (topic_papers > 0).then_some(agreement),
+        topic_papers,
+        co_relevance_recall10: co.filter(|_| co_relevant_pairs > 0),
+        co_relevant_pairs,
+    })
+}

@@ -8,6 +8,8 @@ mod render;
 mod search;
 mod serve;
 mod show;
+mod similar;
+mod similar_eval;
 
 use std::path::PathBuf;
 
@@ -51,6 +53,10 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Relevance of the ranking against judgments: nDCG@10, MRR@10, Recall@100, MAP
     Eval(eval::EvalArgs),
+    /// Papers like one paper
+    Similar(similar::SimilarArgs),
+    /// How alike similar papers are: topic agreement and co-relevance, method by method
+    EvalSimilar(similar_eval::EvalSimilarArgs),
     /// Topic and date facet counts
     Facets(facets::FacetsArgs),
     /// Show one paper with all its sources
@@ -107,6 +113,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => index::run_delete(&cli.global, args),
         Command::Search(args) => search::run(&open_for_reading(&cli.global)?, args),
         Command::Eval(args) => eval::run(&cli.global, args),
+        Command::Similar(args) => similar::run(&open_for_reading(&cli.global)?, args),
+        Command::EvalSimilar(args) => similar_eval::run(&cli.global, args),
         Command::Facets(args) => facets::run(&open_for_reading(&cli.global)?, args),
         Command::Show(args) => show::run_show(&open_for_reading(&cli.global)?, args),
         Command::Serve(args) => serve::run(open_for_reading(&cli.global)?, args),

@@ -129,7 +129,7 @@ pub fn run(engine: &Engine, args: &SearchArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_human(r: &SearchResponse, p: Painter) {
+pub(crate) fn print_human(r: &SearchResponse, p: Painter) {
     // How the text was read goes on stderr, so the list stays clean in pipes.
     for note in &r.notes {
         eprintln!("{}", p.dim(&format!("note: {note}")));

@@ -47,13 +47,15 @@ impl std::str::FromStr for SimilarMethod {
     }
 }
 
-/// Most terms the query keeps.
-const MAX_TERMS: usize = 40;
+/// Most terms the query keeps. These three were chosen on a grid (BENCHMARKS.md, "Similar
+/// papers"): 25/40/60 terms, ceilings 5/12/30%, topic factors 1.0/1.2/1.5.
+const MAX_TERMS: usize = 60;
 /// A term must be in at least this many papers (the paper itself and one other).
 const MIN_DOC_FREQ: u64 = 2;
 /// ... and in at most this share of them.
-const MAX_DOC_SHARE: f64 = 0.12;
-/// Score factor for a paper that shares the paper's primary topic.
+const MAX_DOC_SHARE: f64 = 0.3;
+/// Score factor for a paper that shares the paper's primary topic: a preference, not a
+/// filter (1.5 raised topic agreement further, by crowding out cross-topic neighbours).
 const SAME_TOPIC_BOOST: f32 = 1.2;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;

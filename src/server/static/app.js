@@ -5,8 +5,8 @@
  *   #count              "N papers · X ms" (ARIA live region); which papers, when the response says:
  *                       "N papers with every word" (matched all, several words), "... with most of
  *                       the words" (matched most), "... with any of the words" (matched any)
- *   #reading            how the text was read: the response's notes joined by " · ", in small grey
- *                       type under #count (`x` in a note shown as <code>); [hidden] when none
+ *   #reading            how the text was read: the response's notes joined by " · ", a small grey
+ *                       line under #count (`x` in a note shown as <code>); [hidden] when none
  *   #error              inline error message (previous results stay, greyed: #results.stale)
  *   #results > .hit     one result: li[data-id][tabindex=0]; Enter opens the detail
  *   .hit-title          result title (a link; a plain click opens the detail panel)
