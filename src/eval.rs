@@ -886,13 +886,22 @@ pub fn similar_topic_agreement(
 ) -> Result<(f64, usize)> {
     let idx = engine.raw();
     let searcher = idx.reader.searcher();
+    // Every paper with a topic, in id order, so the sample does not depend on how the
+    // index happens to be split into segments.
     let mut papers = Vec::new();
-    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+    for reader in searcher.segment_readers() {
+        let store = reader
+            .get_store_reader(64)
+            .map_err(|e| Error::Index(e.into()))?;
         for doc in reader.doc_ids_alive() {
-            papers.push(tantivy::DocAddress::new(ord as u32, doc));
+            let paper = idx.paper_of(&store.get(doc)?)?;
+            if let Some(primary) = paper.topics.first().cloned() {
+                papers.push((paper.id, primary));
+            }
         }
     }
-    // A fixed-seed shuffle (xorshift), so the same index gives the same sample.
+    papers.sort();
+    // A fixed-seed shuffle (xorshift), so the same papers give the same sample.
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     for i in (1..papers.len()).rev() {
         state ^= state << 13;
@@ -900,16 +909,8 @@ pub fn similar_topic_agreement(
         state ^= state << 17;
         papers.swap(i, (state % (i as u64 + 1)) as usize);
     }
-    let mut picked = Vec::new();
-    for addr in papers {
-        if picked.len() == sample {
-            break;
-        }
-        let paper = idx.paper_of(&searcher.doc(addr)?)?;
-        if let Some(primary) = paper.topics.first().cloned() {
-            picked.push((paper.id, primary));
-        }
-    }
+    papers.truncate(sample);
+    let picked = papers;
     let shares = picked
         .par_iter()
         .map(|(id, primary)| {

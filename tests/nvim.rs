@@ -4,8 +4,10 @@
 //! from `paperdex search --json` / `show --json`, not written out by hand.
 //!
 //! The Lua side is editors/nvim/test/citation_spec.lua; it stubs only the picker (it picks
-//! the hit whose line contains a given word) and vim.notify (it records messages), and
-//! reports what happened as JSON. Needs `nvim` on PATH (Debian's `neovim`, 0.7.2, or any
+//! the hit whose line contains a given word, or the first hit) and vim.notify (it records
+//! messages), and reports what happened as JSON. Pasted text (a title with a colon, a phrase
+//! with its quote still open) goes to the server as typed: no error, the paper first, and the
+//! server's notes on how it read the text shown once at INFO level. Needs `nvim` on PATH (Debian's `neovim`, 0.7.2, or any
 //! newer release); PAPERDEX_TEST_NVIM=/path/to/nvim picks another build.
 
 mod common;
@@ -113,9 +115,9 @@ fn hit(sb: &Sandbox, query: &str, pick: &str) -> Value {
         .clone()
 }
 
-/// The server's own error message for a query, from one request on `paperdex stdio`.
-fn stdio_error_message(sb: &Sandbox, query: &str) -> String {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "search", "params": {"q": query}});
+/// The answer to one `search` request on `paperdex stdio` (`result` or `error`).
+fn stdio_search(sb: &Sandbox, params: Value) -> Value {
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "search", "params": params});
     let out = sb
         .cmd()
         .arg("stdio")
@@ -127,7 +129,35 @@ fn stdio_error_message(sb: &Sandbox, query: &str) -> String {
         .get_output()
         .stdout
         .clone();
-    let response: Value = serde_json::from_slice(&out).expect("one JSON response");
+    serde_json::from_slice(&out).expect("one JSON response")
+}
+
+/// The search the plugin sends for `query` (see `M.search`): its result.
+fn plugin_search(sb: &Sandbox, query: &str) -> Value {
+    let response = stdio_search(sb, json!({"q": query, "limit": 10, "facets": false}));
+    assert!(response["error"].is_null(), "{query:?}: {response}");
+    response["result"].clone()
+}
+
+/// The message the plugin shows (at INFO) for a search's notes: joined by " · "; None if none.
+fn notes_message(result: &Value) -> Option<String> {
+    let notes: Vec<&str> = result["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().trim())
+        .filter(|n| !n.is_empty())
+        .collect();
+    (!notes.is_empty()).then(|| format!("paperdex: {}", notes.join(" · ")))
+}
+
+/// The server's own error message for a query searched with strict syntax (the only way a
+/// query's text is an error now), from one request on `paperdex stdio`.
+fn stdio_error_message(sb: &Sandbox, query: &str) -> String {
+    let response = stdio_search(
+        sb,
+        json!({"q": query, "limit": 10, "facets": false, "syntax": "strict"}),
+    );
     response["error"]["message"]
         .as_str()
         .unwrap_or_else(|| panic!("no error for {query:?}: {response}"))
@@ -194,19 +224,25 @@ fn run_spec(nvim: &Path, sb: &Sandbox, spec: &Path) -> Value {
     report
 }
 
+/// The queries of citation_spec.lua, in order, that insert a citation.
+const MOBA: &str = "MoBA";
+const PASTED_TITLE: &str = "XAttention: Block Sparse Attention with Antidiagonal Scoring";
+const HALF_TYPED: &str = "\"native sparse atten";
+
 #[test]
 fn headless_neovim_searches_and_inserts_citations_through_the_plugin() {
     let nvim = nvim(); // first, so a missing Neovim fails fast
     let sb = Sandbox::new();
     sb.json("index", &[samples_dir()]);
 
-    let moba = hit(&sb, "MoBA", "MoBA:");
+    let moba = hit(&sb, MOBA, "MoBA:");
     let xattention = hit(&sb, "XAttention", "XAttention:");
     let mosa = hit(
         &sb,
         "Mixture of Sparse Attention",
         "Mixture of Sparse Attention:",
     );
+    let nsa = hit(&sb, "Native Sparse Attention", "Native Sparse Attention:");
     let syntax_error = stdio_error_message(&sb, "\"unclosed");
     // the three kinds of citation: no authors and no arXiv id; more than three authors; three
     assert_eq!(moba["authors"], json!([]), "{moba}");
@@ -217,6 +253,16 @@ fn headless_neovim_searches_and_inserts_citations_through_the_plugin() {
     );
     assert_eq!(mosa["authors"].as_array().unwrap().len(), 3, "{mosa}");
 
+    // What the server answers the plugin for the pasted title and the half-typed phrase: the
+    // text read as words, with notes, and the paper they come from first.
+    let pasted = plugin_search(&sb, PASTED_TITLE);
+    let half = plugin_search(&sb, HALF_TYPED);
+    for (res, paper) in [(&pasted, &xattention), (&half, &nsa)] {
+        assert_eq!(res["interpreted"], "words", "{res}");
+        assert!(notes_message(res).is_some(), "{res}");
+        assert_eq!(res["hits"][0]["id"], paper["id"], "{res}");
+    }
+
     let report = run_spec(
         &nvim,
         &sb,
@@ -224,12 +270,8 @@ fn headless_neovim_searches_and_inserts_citations_through_the_plugin() {
     );
 
     // The buffer holds exactly the citations, one per search, in order.
-    let expected = [
-        citation(&moba),
-        citation(&xattention),
-        citation(&mosa),
-        citation(&moba),
-    ];
+    let cited = [&moba, &xattention, &mosa, &xattention, &nsa, &moba];
+    let expected: Vec<String> = cited.iter().map(|p| citation(p)).collect();
     assert_eq!(report["lines"], json!(expected), "{report:#}");
     assert_eq!(
         expected[0],
@@ -264,11 +306,32 @@ fn headless_neovim_searches_and_inserts_citations_through_the_plugin() {
         !report["input_prompt"].is_null(),
         "bare :PaperSearch prompts: {report:#}"
     );
+    // The pasted title and the half-typed phrase list the server's hits in its order, the
+    // paper first; the prompt says when not every word had to match.
+    for (shown, res) in [(&report["shown"][3], &pasted), (&report["shown"][4], &half)] {
+        let lines: Vec<String> = res["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(picker_line)
+            .collect();
+        assert_eq!(shown["items"], json!(lines), "{report:#}");
+    }
+    assert_eq!(pasted["matched"], "most", "{pasted}");
+    assert_eq!(
+        report["shown"][3]["prompt"],
+        format!(
+            "Papers for \"{PASTED_TITLE}\" ({} of {}, with most of the words): ",
+            pasted["hits"].as_array().unwrap().len(),
+            pasted["total"]
+        ),
+        "{report:#}"
+    );
 
     // After each insertion the chosen paper's abstract is previewed in a float.
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 4, "{report:#}");
-    for (step, paper) in steps.iter().zip([&moba, &xattention, &mosa, &moba]) {
+    assert_eq!(steps.len(), cited.len(), "{report:#}");
+    for (step, paper) in steps.iter().zip(cited) {
         let full = sb.show_json(paper["id"].as_str().unwrap());
         let preview: Vec<&str> = step["preview"]
             .as_array()
@@ -289,44 +352,64 @@ fn headless_neovim_searches_and_inserts_citations_through_the_plugin() {
         );
     }
 
-    // One server for the first three searches (across the query error); a new one after the
-    // old one died.
+    // One server for the first five searches (across the query error and the pasted text); a
+    // new one after the old one died.
     let jobs: Vec<&Value> = steps.iter().map(|s| &s["job"]).collect();
     assert!(jobs[0].is_number(), "{report:#}");
-    assert_eq!(
-        jobs[0], jobs[1],
-        "the second search reused the server: {report:#}"
-    );
-    assert_eq!(
-        jobs[0], jobs[2],
-        "the search after an error reused the server: {report:#}"
-    );
-    assert_ne!(jobs[0], jobs[3], "a dead server was restarted: {report:#}");
+    for (i, job) in jobs.iter().enumerate().take(5).skip(1) {
+        assert_eq!(
+            jobs[0], *job,
+            "search {i} reused the server (after the error from 2 on): {report:#}"
+        );
+    }
+    assert_ne!(jobs[0], jobs[5], "a dead server was restarted: {report:#}");
 
-    // Errors arrive through vim.notify: the missing binary, then the server's own message
-    // for the bad query, then a warning about the killed server; nothing else.
+    // Messages arrive through vim.notify: the missing binary; the server's own message for the
+    // strict query; a warning about the killed server; and, at INFO, once per search, the
+    // notes on how the server read the text (derived here from the same stdio search).
+    // Nothing else: the pasted title and the half-typed phrase are no errors.
+    const INFO: i64 = 2;
+    const WARN: i64 = 3;
+    const ERROR: i64 = 4;
+    enum Note {
+        Starts(&'static str, i64),
+        Is(String, i64),
+    }
+    let info = |query: &str| notes_message(&plugin_search(&sb, query)).map(|m| Note::Is(m, INFO));
+    let mut expected_notes = vec![Note::Starts(
+        "paperdex: cannot start `/nonexistent/paperdex stdio`",
+        ERROR,
+    )];
+    expected_notes.extend(info(MOBA));
+    expected_notes.extend(info("XAttention"));
+    expected_notes.push(Note::Is(format!("paperdex: {syntax_error}"), ERROR));
+    expected_notes.extend(info("Mixture of Sparse Attention"));
+    expected_notes.extend(info(PASTED_TITLE));
+    expected_notes.extend(info(HALF_TYPED));
+    expected_notes.push(Note::Starts("paperdex: server exited with code", WARN));
+    expected_notes.extend(info(MOBA));
+
     let notes: Vec<(&str, i64)> = report["notes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| (n["msg"].as_str().unwrap(), n["level"].as_i64().unwrap()))
         .collect();
-    const WARN: i64 = 3;
-    const ERROR: i64 = 4;
-    assert_eq!(notes.len(), 3, "{notes:#?}");
-    assert!(
-        notes[0]
-            .0
-            .starts_with("paperdex: cannot start `/nonexistent/paperdex stdio`")
-            && notes[0].1 == ERROR,
-        "{notes:#?}"
-    );
+    assert_eq!(notes.len(), expected_notes.len(), "{notes:#?}");
+    for (got, want) in notes.iter().zip(&expected_notes) {
+        let ok = match want {
+            Note::Starts(prefix, level) => got.0.starts_with(prefix) && got.1 == *level,
+            Note::Is(msg, level) => got.0 == msg && got.1 == *level,
+        };
+        assert!(ok, "{got:?} in {notes:#?}");
+    }
     assert_eq!(
-        notes[1],
-        (format!("paperdex: {syntax_error}").as_str(), ERROR)
+        notes.iter().filter(|n| n.1 == ERROR).count(),
+        2,
+        "{notes:#?}"
     );
     assert!(
-        notes[2].0.starts_with("paperdex: server exited with code") && notes[2].1 == WARN,
-        "{notes:#?}"
+        notes.contains(&(notes_message(&pasted).unwrap().as_str(), INFO)),
+        "the notes on the pasted title are shown: {notes:#?}"
     );
 }

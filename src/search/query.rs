@@ -28,6 +28,9 @@ const MAX_SCANNED_COMPLETIONS: usize = 20_000;
 /// Most edits a fuzzy term may have (Levenshtein automata are built up to distance 2).
 const MAX_FUZZY_DISTANCE: u32 = 2;
 
+/// A term of a default field, with the field's boost.
+type FieldTerm = (Field, f32, Term);
+
 /// What the text means, as queries.
 pub(crate) struct Understood {
     pub interpreted: Interpreted,
@@ -349,7 +352,7 @@ impl<'a> QueryBuilder<'a> {
             }
         }
         let id_field = self.idx.fields.id;
-        let mut groups: Vec<(String, Vec<(Field, f32, Term)>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<FieldTerm>)> = Vec::new();
         let mut seen = HashSet::new();
         for word in self.query.split_whitespace().filter(|w| seen.insert(*w)) {
             let mut id_terms = Vec::new();
@@ -624,9 +627,9 @@ fn grammar_trouble(text: &str) -> String {
         "a quote is not closed".into()
     } else if text.matches('(').count() != text.matches(')').count() {
         "a parenthesis is not closed".into()
-    } else if matches!(last, "AND" | "OR" | "NOT" | "&&" | "||") {
-        format!("`{last}` has nothing after it")
-    } else if matches!(last, "+" | "-") || last.ends_with(['^', '~', ':']) {
+    } else if matches!(last, "AND" | "OR" | "NOT" | "&&" | "||" | "+" | "-")
+        || last.ends_with(['^', '~', ':'])
+    {
         format!("`{last}` has nothing after it")
     } else {
         "check quotes, parentheses and operators (AND, OR, NOT, +, -)".into()

@@ -91,7 +91,7 @@ impl Highlighter {
             let doc_freq = searcher.doc_freq(term)?;
             if doc_freq > 0 {
                 let weighted = (text.to_string(), 1.0 / (1.0 + doc_freq as f32));
-                if !STOPWORDS.contains(&text) && !(prose && doc_freq > common) {
+                if !(STOPWORDS.contains(&text) || prose && doc_freq > common) {
                     informative.push(weighted.clone());
                 }
                 terms.push(weighted);

@@ -63,8 +63,9 @@ local function main()
 
   paperdex.setup({ cmd = { bin, "stdio" }, index = index, limit = 10 })
 
-  -- The picker "user" chooses the first item whose line contains `want`.
-  local want
+  -- The picker "user" chooses the first item whose line contains `want`, or the first item
+  -- when `want` is nil (the paper the search ranked first).
+  local want, picked
   vim.ui.select = function(items, opts, on_choice)
     local lines = {}
     for i, item in ipairs(items) do
@@ -72,7 +73,8 @@ local function main()
     end
     table.insert(report.shown, { prompt = opts.prompt, items = lines })
     for i, item in ipairs(items) do
-      if lines[i]:find(want, 1, true) then
+      if want == nil or lines[i]:find(want, 1, true) then
+        picked = item
         return on_choice(item, i)
       end
     end
@@ -80,9 +82,11 @@ local function main()
   end
 
   -- prompted: run :PaperSearch bare and type the query at its vim.fn.input prompt
+  -- pick: a word of the picker line to choose, nil for the first line
   local function search(query, pick, prompted)
-    want = pick
+    want, picked = pick, nil
     local count = api.nvim_buf_line_count(0)
+    local errors_before = #errors()
     if prompted then
       local input = vim.fn.input
       vim.fn.input = function(prompt)
@@ -94,17 +98,21 @@ local function main()
     else
       vim.cmd("PaperSearch " .. query)
     end
+    -- the citation starts with the chosen paper's title
+    local title
     wait_for("the citation for " .. query, function()
-      return last_line():find(pick, 1, true) ~= nil
+      title = picked and vim.trim((picked.title:gsub("%s+", " ")))
+      return title ~= nil and last_line():find(title, 1, true) == 1
     end)
     check(api.nvim_buf_line_count(0) == count + 1 or count == 1, "one line inserted for " .. query)
+    check(#errors() == errors_before, "no error message for " .. query)
     -- then the abstract of the chosen paper floats next to the cursor
     local preview
     wait_for("the abstract preview for " .. query, function()
       local win = paperdex._preview_win()
       if win and api.nvim_win_is_valid(win) then
         preview = api.nvim_buf_get_lines(api.nvim_win_get_buf(win), 0, -1, false)
-        return preview[1] ~= nil and preview[1]:find(pick, 1, true) == 1
+        return preview[1] ~= nil and preview[1]:find(title, 1, true) == 1
       end
     end)
     check(api.nvim_win_get_config(paperdex._preview_win()).relative ~= "", "the preview is a floating window")
@@ -121,9 +129,18 @@ local function main()
   check(report.input_prompt ~= nil, ":PaperSearch without a query prompts for one")
   check(paperdex._job_id() == job, "the second search reused the server job")
 
-  -- 3. A syntax error is reported through vim.notify and changes nothing.
+  -- 3. A server error is reported through vim.notify and changes nothing. Query text is
+  -- never a syntax error unless asked for: this one request asks (syntax = "strict").
   local lines_before = api.nvim_buf_get_lines(0, 0, -1, false)
+  local request = paperdex.request
+  paperdex.request = function(method, params, cb)
+    if method == "search" then
+      params = vim.tbl_extend("force", params, { syntax = "strict" })
+    end
+    return request(method, params, cb)
+  end
   vim.cmd('PaperSearch "unclosed')
+  paperdex.request = request
   wait_for("the syntax error notification", function()
     return #errors() == 2
   end)
@@ -133,6 +150,12 @@ local function main()
   -- 4. The next search still works, on the same server (unquoted multi-word query).
   search("Mixture of Sparse Attention", "Mixture of Sparse Attention:")
   check(paperdex._job_id() == job, "the search after the error reused the server job")
+
+  -- 4b. A pasted title with a colon (`XAttention` is no field) and a half-typed phrase with
+  -- its quote still open: no error, the paper ranked first is the one picked.
+  search("XAttention: Block Sparse Attention with Antidiagonal Scoring", nil)
+  search('"native sparse atten', nil)
+  check(paperdex._job_id() == job, "the same server answered the pasted text")
 
   -- 5. A dead server is replaced by a new one on the next search.
   vim.fn.jobstop(job)

@@ -14,6 +14,7 @@ local defaults = {
   limit = 10, -- hits per search
   picker = "auto", -- "auto" (Telescope when installed, else vim.ui.select), "telescope", "select"
   preview = true, -- after inserting a citation, float the paper's abstract next to the cursor
+  notes = true, -- say (vim.notify, INFO) how paperdex read the query: as words, cut short, ...
 }
 local config = vim.deepcopy(defaults)
 
@@ -450,7 +451,25 @@ local function pick(hits, prompt, on_choice)
   pick_select(hits, prompt, on_choice)
 end
 
+-- The server's notes on how it read the query ("searched as words: ...", "1 paper(s) have all
+-- 7 words; ..."), one line, or nil when there are none.
+local function notes_of(res)
+  local notes = {}
+  for _, n in ipairs(val(res.notes) or {}) do
+    if type(n) == "string" and vim.trim(n) ~= "" then
+      table.insert(notes, vim.trim(n))
+    end
+  end
+  return #notes > 0 and table.concat(notes, " · ") or nil
+end
+
+-- Which papers the total counts when not every word had to match.
+local matched_words = { most = ", with most of the words", any = ", with any of the words" }
+
 --- Searches, lets the user pick a hit, inserts its citation at the cursor.
+--- The query goes to the server as typed: a pasted title (`XAttention: Block ...`), a
+--- half-typed phrase (`"sparse atten`) or an id form (`arXiv:2503.16428`) is read by paperdex
+--- itself, which says how in its notes (shown once, at INFO level, when `notes` is on).
 --- on_done(err, citation, hit) runs at the end; citation is nil when nothing was chosen
 --- (a Telescope picker closed without a choice does not call it).
 function M.search(query, on_done)
@@ -463,11 +482,21 @@ function M.search(query, on_done)
       return on_done(err)
     end
     local hits = val(res.hits) or {}
+    local notes = config.notes and notes_of(res) or nil
     if #hits == 0 then
-      notify(("no papers match %q"):format(query), vim.log.levels.INFO)
+      local why = notes and (" (%s)"):format(notes) or ""
+      notify(("no papers match %q%s"):format(query, why), vim.log.levels.INFO)
       return on_done(nil, nil)
     end
-    local prompt = ("Papers for %q (%d of %d): "):format(query, #hits, val(res.total) or #hits)
+    if notes then
+      notify(notes, vim.log.levels.INFO)
+    end
+    local prompt = ("Papers for %q (%d of %d%s): "):format(
+      query,
+      #hits,
+      val(res.total) or #hits,
+      matched_words[val(res.matched)] or ""
+    )
     pick(hits, prompt, function(hit)
       if not hit then
         return on_done(nil, nil)
