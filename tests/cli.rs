@@ -213,7 +213,10 @@ fn search_json_shape_snapshot() {
           "url": "string"
         }
       ],
+      "interpreted": "string",
       "limit": "number",
+      "matched": "string",
+      "notes": [],
       "offset": "number",
       "query": "string",
       "took_ms": "number",
@@ -322,17 +325,46 @@ fn query_starting_with_dash_works_after_double_dash() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn query_syntax_errors_exit_2_with_a_clear_message() {
+fn query_syntax_errors_exit_2_with_a_clear_message_when_strict() {
     let sb = Sandbox::with_seeds();
-    for bad in ["title:(unbalanced", "\"unclosed"] {
+    for (bad, why) in [
+        ("title:(unbalanced", "parenthesis is not closed"),
+        ("\"unclosed", "quote is not closed"),
+        ("XAttention: Block", "`XAttention` is not a field"),
+    ] {
         sb.sub("search")
-            .arg("--")
+            .args(["--strict-syntax", "--"])
             .arg(bad)
             .assert()
             .code(2)
             .stderr(predicate::str::contains("query syntax"))
+            .stderr(predicate::str::contains(why))
+            .stderr(predicate::str::contains("does not exist").not())
             .stderr(predicate::str::contains("panicked").not());
     }
+}
+
+#[test]
+fn text_that_is_not_syntax_is_searched_as_words_with_a_note_on_stderr() {
+    let sb = Sandbox::with_seeds();
+    for text in ["title:(unbalanced", "\"unclosed", "sparse AND"] {
+        let out = sb
+            .sub("search")
+            .arg("--")
+            .arg(text)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("note: searched as words"))
+            .get_output()
+            .clone();
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("error"),
+            "{text}"
+        );
+    }
+    let r = sb.search_json(&["--", "\"unclosed"]);
+    assert_eq!(r["interpreted"], "words", "{r}");
+    assert!(r["notes"][0].as_str().unwrap().contains("quote"), "{r}");
 }
 
 #[test]
@@ -694,4 +726,30 @@ fn search_on_empty_dir_exits_1_suggesting_paperdex_index() {
             .is_none(),
         "search wrote into a directory that held no index"
     );
+}
+
+#[test]
+fn show_similar_search_and_delete_take_every_id_form() {
+    let sb = Sandbox::with_seeds();
+    for form in [
+        "2502.00511",
+        "arXiv:2502.00511",
+        "2502.00511v2",
+        "https://arxiv.org/abs/2502.00511",
+        "https://arxiv.org/pdf/2502.00511v1",
+        "https://doi.org/10.48550/arXiv.2502.00511",
+    ] {
+        assert_eq!(sb.show_json(form)["id"], "2502.00511", "{form}");
+        let similar = sb.json("similar", &["--limit", "2", form]);
+        assert_eq!(similar["query"], "similar:2502.00511", "{form}");
+        let found = sb.search_json(&["--limit", "1", "--", form]);
+        assert_eq!(found["interpreted"], "id", "{form}");
+        assert_eq!(found["hits"][0]["id"], "2502.00511", "{form}");
+    }
+    sb.sub("delete")
+        .arg("https://arxiv.org/abs/2502.00511v3")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("deleted 1 of 1"));
+    sb.sub("show").arg("2502.00511").assert().code(1);
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use common::*;
 use paperdex::ingest::read::Input;
 use paperdex::schema::SchemaConfig;
-use paperdex::search::SearchRequest;
+use paperdex::search::{MatchMode, SearchRequest};
 use paperdex::{Engine, IndexOptions};
 
 const SCIFACT: &str = "scifact-corpus-sample.jsonl";
@@ -288,9 +288,9 @@ fn qrels_matching_no_query_exit_2() {
 fn search_plain_takes_syntax_characters_as_text() {
     let (sb, _, _) = scifact();
     let messy = r#""(a): b" + c -d ^e"#;
-    // Normal mode reads it as (broken) syntax...
+    // Strict syntax reads it as (broken) syntax...
     sb.sub("search")
-        .args(["--", messy])
+        .args(["--strict-syntax", "--", messy])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("query syntax"));
@@ -362,6 +362,7 @@ fn plain_and_normal_modes_rank_and_score_alike_on_plain_words() {
                 limit: Some(100),
                 facets: Some(false),
                 recency_weight,
+                match_mode: Some(MatchMode::Any),
                 ..SearchRequest::default()
             };
             let normal = engine.search(&req).unwrap();

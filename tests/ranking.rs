@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use paperdex::ingest::read::Input;
 use paperdex::schema::SchemaConfig;
-use paperdex::search::{Recency, SearchRequest};
+use paperdex::search::{MatchMode, Recency, SearchRequest};
 use paperdex::{Engine, IndexOptions};
 use proptest::prelude::*;
 use tantivy::collector::TopDocs;
@@ -125,6 +125,7 @@ proptest! {
     fn pruned_recency_top_k_equals_brute_force(
         words in proptest::collection::vec(proptest::sample::select(WORDS), 1..4),
         required in any::<bool>(),
+        every_word in any::<bool>(),
         k in 1usize..40,
         offset in 0usize..5,
         weight in prop_oneof![Just(0.0f32), 0.01f32..4.0],
@@ -132,15 +133,20 @@ proptest! {
         as_of in 20_000i64..20_600,
     ) {
         let engine = engine();
-        let q = if required && words.len() > 1 {
+        // `match all` selects what `+w +w` selects, with the same scores.
+        let q = if (required || every_word) && words.len() > 1 {
             words.iter().map(|w| format!("+{w}")).collect::<Vec<_>>().join(" ")
         } else {
             words.join(" ")
         };
         let recency = Recency { weight, half_life_days: half_life, as_of_days: as_of };
         let as_of_date = paperdex::index::date_from_days(as_of).unwrap();
+        let mode = if every_word { MatchMode::All } else { MatchMode::Any };
+        // A space after the last word: a finished word, not one being typed (no completions).
+        let text = if every_word { words.join(" ") + " " } else { q.clone() };
         let resp = engine.search(&SearchRequest {
-            q: q.clone(),
+            q: text.clone(),
+            match_mode: Some(mode),
             limit: Some(k),
             offset,
             recency_weight: Some(weight),

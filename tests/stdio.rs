@@ -102,6 +102,29 @@ fn methods_answer_with_the_same_shapes_as_the_cli() {
 }
 
 #[test]
+fn get_and_similar_take_every_id_form() {
+    let sb = Sandbox::with_seeds();
+    let mut s = Session::start(&sb);
+    for (n, form) in [
+        "arXiv:2502.00511",
+        "2502.00511v2",
+        "https://arxiv.org/abs/2502.00511",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = s.call(req(n as i64, "get", json!({ "id": form })));
+        assert_eq!(got["result"]["id"], "2502.00511", "{form}: {got}");
+        let similar = s.call(req(
+            100 + n as i64,
+            "similar",
+            json!({ "id": form, "limit": 2 }),
+        ));
+        assert_eq!(similar["result"]["query"], "similar:2502.00511", "{form}");
+    }
+}
+
+#[test]
 fn errors_use_json_rpc_codes_and_the_loop_goes_on() {
     let sb = Sandbox::with_seeds();
     let mut s = Session::start(&sb);
@@ -135,7 +158,7 @@ fn errors_use_json_rpc_codes_and_the_loop_goes_on() {
             json!(5),
         ),
         (
-            br#"{"jsonrpc":"2.0","id":6,"method":"search","params":{"q":"title:(x"}}"#.to_vec(),
+            br#"{"jsonrpc":"2.0","id":6,"method":"search","params":{"q":"title:(x","syntax":"strict"}}"#.to_vec(),
             -32602,
             json!(6),
         ),
@@ -171,8 +194,15 @@ fn errors_use_json_rpc_codes_and_the_loop_goes_on() {
             .as_str()
             .is_some_and(|m| !m.is_empty()));
     }
-    let syntax = s.call(req(10, "search", json!({ "q": "\"unclosed" })));
+    let syntax = s.call(req(
+        10,
+        "search",
+        json!({ "q": "\"unclosed", "syntax": "strict" }),
+    ));
     assert_eq!(syntax["error"]["data"]["code"], "query_syntax");
+    // Without strictness the same text is words.
+    let words = s.call(req(12, "search", json!({ "q": "\"unclosed" })));
+    assert_eq!(words["result"]["interpreted"], "words", "{words}");
     // Still serving.
     assert!(
         s.call(req(11, "search", json!({ "q": "reasoning" })))["result"]["total"]
