@@ -71,7 +71,7 @@ fn main() {
         &qrels,
         &EvalOptions {
             recency_weight: Some(0.0),
-            per_query: false,
+            ..EvalOptions::default()
         },
     )
     .unwrap();

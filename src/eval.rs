@@ -108,6 +108,11 @@ pub struct EvalOptions {
     /// `None` keeps the schema's default.
     pub recency_weight: Option<f32>,
     pub per_query: bool,
+    /// Read the query text as the search box does (an id, syntax or words) instead of as
+    /// plain words.
+    pub as_typed: bool,
+    /// `None`: `any` for plain words (the measured BM25), `auto` as typed.
+    pub match_mode: Option<crate::search::MatchMode>,
 }
 
 /// The ranked results of every query run.
@@ -166,7 +171,8 @@ pub fn run(
         .map(|q| {
             let response = engine.search(&SearchRequest {
                 q: q.text.clone(),
-                plain: true,
+                plain: !opts.as_typed,
+                match_mode: opts.match_mode,
                 facets: Some(false),
                 snippets: Some(false),
                 limit: Some(limit),

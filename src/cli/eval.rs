@@ -31,6 +31,14 @@ pub struct EvalArgs {
     /// Recency weight W (0 is plain BM25) [default: the schema's]
     #[arg(long)]
     pub recency_weight: Option<f32>,
+    /// Read queries as the search box does (ids, syntax used on purpose, else words) rather
+    /// than as plain words
+    #[arg(long)]
+    pub as_typed: bool,
+    /// Which papers the words select: any (the default: BM25 over any word), all, or auto
+    /// (the search box's default)
+    #[arg(long = "match", value_name = "all|any|auto")]
+    pub match_mode: Option<paperdex::search::MatchMode>,
     #[arg(long)]
     pub json: bool,
 }
@@ -46,6 +54,8 @@ pub fn run(global: &Global, args: &EvalArgs) -> Result<()> {
             let opts = EvalOptions {
                 recency_weight: args.recency_weight,
                 per_query: args.per_query,
+                as_typed: args.as_typed,
+                match_mode: args.match_mode,
             };
             eval::run(&engine, &queries, &qrels, &opts)?
         }

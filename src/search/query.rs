@@ -395,16 +395,48 @@ impl<'a> QueryBuilder<'a> {
                 }
             }
         }
-        Ok(groups
-            .into_iter()
-            .map(|(_, terms)| {
-                let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        let subset = self.idx.title_within_abstract();
+        let searcher = self.idx.reader.searcher();
+        let mut out = Vec::with_capacity(groups.len());
+        for (_, terms) in groups {
+            // Every paper with the word in its title has it in its abstract field too: the
+            // abstract term alone decides the match, the title term only adds to the score.
+            // A required term skips through its postings; a union of the two (what the
+            // clause is otherwise) is merged document by document on every seek of the
+            // intersection (1.5x the latency of a two-word search).
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len());
+            let mut narrowed = false;
+            if let Some((title, abstract_field)) = subset {
+                let mut live_others = false;
+                for (field, _, term) in &terms {
+                    if *field != title && *field != abstract_field {
+                        live_others |= searcher.doc_freq(term)? > 0;
+                    }
+                }
+                let has_abstract = terms.iter().any(|(f, _, _)| *f == abstract_field);
+                if has_abstract && !live_others {
+                    for (field, boost, term) in &terms {
+                        let occur = if *field == abstract_field {
+                            Occur::Must
+                        } else if *field == title {
+                            Occur::Should
+                        } else {
+                            continue;
+                        };
+                        clauses.push((occur, boosted_term(term.clone(), *boost)));
+                    }
+                    narrowed = true;
+                }
+            }
+            if !narrowed {
+                clauses = terms
                     .into_iter()
                     .map(|(_, boost, term)| (Occur::Should, boosted_term(term, boost)))
                     .collect();
-                Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
-            })
-            .collect())
+            }
+            out.push(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+        }
+        Ok(out)
     }
 
     /// Whether the query is only ASCII letters and digits between spaces, with no operator
