@@ -156,6 +156,14 @@ fn text_read_as_words_says_why_in_a_note() {
         "{:?}",
         r.notes
     );
+    // Widening counts the words that are not function words ("with").
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("1 paper has all 7 words") && n.contains("of the 6 key words")),
+        "{:?}",
+        r.notes
+    );
     let r = search("\"sparse atten");
     assert!(
         r.notes.iter().any(|n| n.contains("quote is not closed")),
@@ -334,7 +342,7 @@ fn too_few_papers_with_every_word_widen_to_most_words_all_words_first() {
     assert!(r.total > all.total);
     assert_ne!(r.matched, Matched::All);
     assert!(
-        r.notes.iter().any(|n| n.contains("have all 5 words")),
+        r.notes.iter().any(|n| n.contains("all 5 words")),
         "{:?}",
         r.notes
     );

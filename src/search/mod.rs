@@ -193,8 +193,9 @@ struct Plan {
 }
 
 enum Widen {
-    /// Papers with at least k of these clauses (k found by counting).
-    Terms(Vec<Box<dyn Query>>),
+    /// Papers with at least k of these clauses (k found by counting), and each clause's
+    /// analyzed word.
+    Terms(Vec<Box<dyn Query>>, Vec<String>),
     /// The syntax with an implicit OR.
     Any(Box<dyn Query>),
 }
@@ -316,7 +317,7 @@ impl PaperIndex {
             }
             (MatchMode::Auto, Some(all)) => {
                 let widen = if understood.interpreted == Interpreted::Words {
-                    Widen::Terms(understood.groups)
+                    Widen::Terms(understood.groups, understood.tokens)
                 } else {
                     Widen::Any(text_query.box_clone())
                 };
@@ -538,31 +539,45 @@ impl PaperIndex {
         all_total: usize,
         min_hits: usize,
     ) -> Result<(Box<dyn Query>, Matched, String)> {
-        let groups = match widen {
+        let (groups, tokens) = match widen {
             Widen::Any(any) => {
                 let note = format!(
-                    "{all_total} paper(s) match every clause; papers matching any clause follow them"
+                    "{} match every clause; papers matching any clause follow them",
+                    papers(all_total)
                 );
                 return Ok((filtered(any, &plan.filters), Matched::Any, note));
             }
-            Widen::Terms(groups) => groups,
+            Widen::Terms(groups, tokens) => (groups, tokens),
         };
         let m = groups.len();
+        // Function words ("with", "of") say nothing about a paper: "at least k words" counts
+        // the others, when two or more are left.
+        let key: Vec<Box<dyn Query>> = (groups.iter().zip(&tokens))
+            .filter(|(_, t)| !snippet::is_function_word(t))
+            .map(|(g, _)| g.box_clone())
+            .collect();
+        let (groups, dropped) = if key.len() >= 2 && key.len() < m {
+            (key, true)
+        } else {
+            (groups, false)
+        };
+        let n = groups.len();
         let at_least = |k: usize| -> Box<dyn Query> {
-            let clauses = groups
-                .iter()
-                .map(|g| (Occur::Should, g.box_clone()))
-                .collect();
-            let q: Box<dyn Query> = if k <= 1 {
+            let q: Box<dyn Query> = if k <= 1 && !dropped {
                 plan.text_query.box_clone()
             } else {
+                let clauses = groups
+                    .iter()
+                    .map(|g| (Occur::Should, g.box_clone()))
+                    .collect();
                 Box::new(BooleanQuery::with_minimum_required_clauses(clauses, k))
             };
             filtered(q, &plan.filters)
         };
-        // The count of "at least k" only falls as k grows: the largest k in 1..m with
-        // enough papers, by bisection (a pasted abstract has hundreds of words).
-        let (mut lo, mut hi) = (1, m - 1);
+        // The count of "at least k" only falls as k grows: the largest k with enough papers,
+        // by bisection (a pasted abstract has hundreds of words). Every key word is a tier of
+        // its own when function words were left out; all n words is the strict set.
+        let (mut lo, mut hi) = (1, if dropped { n } else { n - 1 });
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
             if at_least(mid).count(searcher)? >= min_hits {
@@ -571,17 +586,21 @@ impl PaperIndex {
                 hi = mid - 1;
             }
         }
+        let which = if dropped {
+            format!("{n} key words")
+        } else {
+            "words".to_string()
+        };
+        let have = format!("{} all {m} words", papers_have(all_total));
         let (matched, note) = if lo <= 1 {
             (
                 Matched::Any,
-                format!("{all_total} paper(s) have all {m} words; papers with any of them follow"),
+                format!("{have}; papers with any of the {which} follow"),
             )
         } else {
             (
                 Matched::Most,
-                format!(
-                    "{all_total} paper(s) have all {m} words; papers with at least {lo} of them follow"
-                ),
+                format!("{have}; papers with at least {lo} of the {which} follow"),
             )
         };
         Ok((at_least(lo), matched, note))
@@ -689,6 +708,24 @@ impl PaperIndex {
             ..req.clone()
         };
         Ok(self.search(&req)?.facets)
+    }
+}
+
+/// "1 paper", "3 papers".
+fn papers(n: usize) -> String {
+    if n == 1 {
+        "1 paper".into()
+    } else {
+        format!("{n} papers")
+    }
+}
+
+/// "no paper has", "1 paper has", "3 papers have".
+fn papers_have(n: usize) -> String {
+    match n {
+        0 => "no paper has".into(),
+        1 => "1 paper has".into(),
+        n => format!("{n} papers have"),
     }
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Understood {
     pub all: Option<Box<dyn Query>>,
     /// Words: one clause per distinct term (over the default fields), for "at least k".
     pub groups: Vec<Box<dyn Query>>,
+    /// Words: the analyzed word of each of `groups` (empty for completions alone).
+    pub tokens: Vec<String>,
     /// Whether `any` is an OR of bare words (see `is_or_of_words`).
     pub or_of_words: bool,
     /// What a person should know about the reading (a cut, why syntax was read as words).
@@ -104,6 +106,7 @@ impl<'a> QueryBuilder<'a> {
                 any,
                 all: None,
                 groups: Vec::new(),
+                tokens: Vec::new(),
                 or_of_words: false,
                 notes,
             });
@@ -116,6 +119,7 @@ impl<'a> QueryBuilder<'a> {
                     any: id_builder.build_plain()?,
                     all: None,
                     groups: Vec::new(),
+                    tokens: Vec::new(),
                     or_of_words: true,
                     notes,
                 });
@@ -133,6 +137,7 @@ impl<'a> QueryBuilder<'a> {
                     any,
                     all,
                     groups: Vec::new(),
+                    tokens: Vec::new(),
                     or_of_words,
                     notes,
                 })
@@ -150,7 +155,7 @@ impl<'a> QueryBuilder<'a> {
     /// `complete_last`, a last word still being typed (no space after it, 3 characters or
     /// more) also matches the words it begins (`sparse atten` finds attention).
     fn words(&self, notes: Vec<String>, complete_last: bool) -> Result<Understood> {
-        let mut groups = self.term_groups()?;
+        let (mut groups, mut tokens) = self.term_groups()?;
         let mut any = self.build_plain()?;
         let completions = if complete_last {
             self.completions()?
@@ -178,6 +183,7 @@ impl<'a> QueryBuilder<'a> {
             if last.is_empty() {
                 let alone = extra.iter().map(|(o, q)| (*o, q.box_clone())).collect();
                 merged.push(Box::new(BooleanQuery::new(alone)));
+                tokens.push(String::new());
             }
             groups = merged;
             let mut clauses = vec![(Occur::Should, any)];
@@ -197,6 +203,7 @@ impl<'a> QueryBuilder<'a> {
             any,
             all,
             groups,
+            tokens,
             or_of_words: true,
             notes,
         })
@@ -344,7 +351,7 @@ impl<'a> QueryBuilder<'a> {
     /// One query per distinct analyzed term of the text, matching the term in any default
     /// field (with its boost): the clauses of "every word". A word's id-field term (ids are
     /// matched whole: `hep-th/9901001`) joins each clause of that word's terms.
-    fn term_groups(&self) -> Result<Vec<Box<dyn Query>>> {
+    fn term_groups(&self) -> Result<(Vec<Box<dyn Query>>, Vec<String>)> {
         let mut fields: Vec<(Field, f32, TextAnalyzer)> = Vec::new();
         for &(field, boost) in &self.defaults {
             if let Some(analyzer) = self.analyzer(field)? {
@@ -398,7 +405,9 @@ impl<'a> QueryBuilder<'a> {
         let subset = self.idx.title_within_abstract();
         let searcher = self.idx.reader.searcher();
         let mut out = Vec::with_capacity(groups.len());
-        for (_, terms) in groups {
+        let mut tokens = Vec::with_capacity(groups.len());
+        for (token, terms) in groups {
+            tokens.push(token);
             // Every paper with the word in its title has it in its abstract field too: the
             // abstract term alone decides the match, the title term only adds to the score.
             // A required term skips through its postings; a union of the two (what the
@@ -436,7 +445,7 @@ impl<'a> QueryBuilder<'a> {
             }
             out.push(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
         }
-        Ok(out)
+        Ok((out, tokens))
     }
 
     /// Whether the query is only ASCII letters and digits between spaces, with no operator

@@ -52,6 +52,11 @@ const STOPWORDS: &[&str] = &[
     "while", "who", "whi", "will", "with", "within", "without", "would", "you", "your",
 ];
 
+/// Whether an analyzed word is an English function word (`STOPWORDS`).
+pub(crate) fn is_function_word(term: &str) -> bool {
+    STOPWORDS.contains(&term)
+}
+
 /// A window of a text and the byte ranges, relative to the window, that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippet {
