@@ -28,6 +28,9 @@ const MAX_SCANNED_COMPLETIONS: usize = 20_000;
 /// Most edits a fuzzy term may have (Levenshtein automata are built up to distance 2).
 const MAX_FUZZY_DISTANCE: u32 = 2;
 
+/// One query per word.
+type Clauses = Vec<Box<dyn Query>>;
+
 /// A term of a default field, with the field's boost.
 type FieldTerm = (Field, f32, Term);
 
@@ -351,7 +354,7 @@ impl<'a> QueryBuilder<'a> {
     /// One query per distinct analyzed term of the text, matching the term in any default
     /// field (with its boost): the clauses of "every word". A word's id-field term (ids are
     /// matched whole: `hep-th/9901001`) joins each clause of that word's terms.
-    fn term_groups(&self) -> Result<(Vec<Box<dyn Query>>, Vec<String>)> {
+    fn term_groups(&self) -> Result<(Clauses, Vec<String>)> {
         let mut fields: Vec<(Field, f32, TextAnalyzer)> = Vec::new();
         for &(field, boost) in &self.defaults {
             if let Some(analyzer) = self.analyzer(field)? {
