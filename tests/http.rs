@@ -168,6 +168,7 @@ fn every_route_matches_the_openapi_description() {
         {
             let name = p["name"].as_str().unwrap();
             let value = match p["schema"]["type"].as_str() {
+                _ if p["schema"]["enum"].is_array() => p["schema"]["enum"][0].as_str().unwrap(),
                 Some("integer") | Some("number") => "1",
                 Some("boolean") => "true",
                 _ if name == "since" || name == "until" => "2025-02-01",
