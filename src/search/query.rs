@@ -146,6 +146,8 @@ impl<'a> QueryBuilder<'a> {
                 })
             }
             Err(Error::QuerySyntax { message, .. }) if mode == SyntaxMode::Auto => {
+                // The field list belongs in an error; a note stays short.
+                let message = message.split(" (fields:").next().unwrap_or(&message);
                 notes.push(format!("searched as words: {message}"));
                 sub.words(notes, true)
             }

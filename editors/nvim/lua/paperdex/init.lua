@@ -489,6 +489,11 @@ function M.search(query, on_done)
       return on_done(nil, nil)
     end
     if notes then
+      -- One line at most: a longer message would stop the editor at a hit-enter prompt.
+      local room = math.max(20, (vim.v.echospace or 80) - #"paperdex: " - 1)
+      if vim.fn.strchars(notes) > room then
+        notes = vim.fn.strcharpart(notes, 0, room - 1) .. "…"
+      end
       notify(notes, vim.log.levels.INFO)
     end
     local prompt = ("Papers for %q (%d of %d%s): "):format(
