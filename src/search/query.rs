@@ -357,46 +357,30 @@ impl<'a> QueryBuilder<'a> {
     /// field (with its boost): the clauses of "every word". A word's id-field term (ids are
     /// matched whole: `hep-th/9901001`) joins each clause of that word's terms.
     fn term_groups(&self) -> Result<(Clauses, Vec<String>)> {
-        let mut fields: Vec<(Field, f32, TextAnalyzer)> = Vec::new();
-        for &(field, boost) in &self.defaults {
-            if let Some(analyzer) = self.analyzer(field)? {
-                fields.push((field, boost, analyzer));
-            }
-        }
+        let mut fields = self.default_analyzers()?;
         let id_field = self.idx.fields.id;
         let mut groups: Vec<(String, Vec<FieldTerm>)> = Vec::new();
         let mut seen = HashSet::new();
         for word in self.query.split_whitespace().filter(|w| seen.insert(*w)) {
             let mut id_terms = Vec::new();
             let mut word_groups = Vec::new();
-            for (field, boost, analyzer) in &mut fields {
-                let input = if *field == id_field {
-                    word.trim_matches(|c: char| !c.is_alphanumeric())
-                } else {
-                    word
-                };
-                if input.is_empty() {
+            for (token, field_term) in self.word_terms(&mut fields, word) {
+                if field_term.0 == id_field {
+                    id_terms.push(field_term);
                     continue;
                 }
-                for token in terms(analyzer, input) {
-                    let term = Term::from_field_text(*field, &token);
-                    if *field == id_field {
-                        id_terms.push((*field, *boost, term));
-                        continue;
+                let at = match groups.iter().position(|(t, _)| *t == token) {
+                    Some(at) => at,
+                    None => {
+                        groups.push((token, Vec::new()));
+                        groups.len() - 1
                     }
-                    let at = match groups.iter().position(|(t, _)| *t == token) {
-                        Some(at) => at,
-                        None => {
-                            groups.push((token, Vec::new()));
-                            groups.len() - 1
-                        }
-                    };
-                    if !groups[at].1.iter().any(|(_, _, t)| *t == term) {
-                        groups[at].1.push((*field, *boost, term));
-                    }
-                    if !word_groups.contains(&at) {
-                        word_groups.push(at);
-                    }
+                };
+                if !groups[at].1.iter().any(|(_, _, t)| *t == field_term.2) {
+                    groups[at].1.push(field_term);
+                }
+                if !word_groups.contains(&at) {
+                    word_groups.push(at);
                 }
             }
             for at in word_groups {
@@ -478,32 +462,14 @@ impl<'a> QueryBuilder<'a> {
     /// query size limit it is cut at the last whitespace before the limit, so prose of any
     /// length still searches (on its opening).
     pub fn build_plain(&self) -> Result<Box<dyn Query>> {
-        let mut fields: Vec<(Field, f32, TextAnalyzer)> = Vec::new();
-        for &(field, boost) in &self.defaults {
-            if let Some(analyzer) = self.analyzer(field)? {
-                fields.push((field, boost, analyzer));
-            }
-        }
+        let mut fields = self.default_analyzers()?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text = truncate(self.query, self.idx.config.limits.max_query_bytes);
         // tantivy's grammar drops a repeated word (the same string), so `a a` scores as `a`.
         let mut seen = HashSet::new();
         for word in text.split_whitespace().filter(|w| seen.insert(*w)) {
-            for (field, boost, analyzer) in &mut fields {
-                // Ids are matched whole, and in prose they come with punctuation around them:
-                // `(2502.00511).` should still find the paper.
-                let input = if *field == self.idx.fields.id {
-                    word.trim_matches(|c: char| !c.is_alphanumeric())
-                } else {
-                    word
-                };
-                if input.is_empty() {
-                    continue;
-                }
-                for token in terms(analyzer, input) {
-                    let term = Term::from_field_text(*field, &token);
-                    clauses.push((Occur::Should, boosted_term(term, *boost)));
-                }
+            for (_, (_, boost, term)) in self.word_terms(&mut fields, word) {
+                clauses.push((Occur::Should, boosted_term(term, boost)));
             }
         }
         Ok(match clauses.len() {
@@ -511,6 +477,43 @@ impl<'a> QueryBuilder<'a> {
             1 => clauses.pop().expect("one clause").1,
             _ => Box::new(BooleanQuery::new(clauses)),
         })
+    }
+
+    /// The default fields with their boosts and analyzers.
+    fn default_analyzers(&self) -> Result<Vec<(Field, f32, TextAnalyzer)>> {
+        let mut fields = Vec::with_capacity(self.defaults.len());
+        for &(field, boost) in &self.defaults {
+            if let Some(analyzer) = self.analyzer(field)? {
+                fields.push((field, boost, analyzer));
+            }
+        }
+        Ok(fields)
+    }
+
+    /// The tokens of one word in each default field, field by field, as terms with the
+    /// field's boost. Ids are matched whole, and in prose they come with punctuation around
+    /// them: `(2502.00511).` should still find the paper.
+    fn word_terms(
+        &self,
+        fields: &mut [(Field, f32, TextAnalyzer)],
+        word: &str,
+    ) -> Vec<(String, FieldTerm)> {
+        let mut out = Vec::new();
+        for (field, boost, analyzer) in fields {
+            let input = if *field == self.idx.fields.id {
+                word.trim_matches(|c: char| !c.is_alphanumeric())
+            } else {
+                word
+            };
+            if input.is_empty() {
+                continue;
+            }
+            for token in terms(analyzer, input) {
+                let term = Term::from_field_text(*field, &token);
+                out.push((token, (*field, *boost, term)));
+            }
+        }
+        out
     }
 
     /// The analyzer of an indexed text field (None for other field types).
