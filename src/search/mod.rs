@@ -185,6 +185,8 @@ struct Plan {
     recency: Option<Recency>,
     /// Set when `query` matches exactly the union of these terms' postings.
     union: Option<Vec<Term>>,
+    /// The same for `text_query`, when it is such a union (and there are no filters).
+    text_union: Option<Vec<Term>>,
     /// Whether `query` is the every-word (implicit AND) reading: an intersection.
     every: bool,
     interpreted: Interpreted,
@@ -324,11 +326,12 @@ impl PaperIndex {
                 (all, Matched::All, Some(widen), false)
             }
         };
-        let union = if is_text && understood.or_of_words && filters.is_empty() {
-            count::union_terms(&*selection, self.title_within_abstract())
+        let text_union = if understood.or_of_words && filters.is_empty() {
+            count::union_terms(&*text_query, self.title_within_abstract())
         } else {
             None
         };
+        let union = if is_text { text_union.clone() } else { None };
         let every = !is_text;
         let query = filtered(selection, &filters);
         let ranking = &self.config.ranking;
@@ -367,6 +370,7 @@ impl PaperIndex {
             offset: req.offset,
             recency,
             union,
+            text_union,
             every,
             interpreted: understood.interpreted,
             matched,
@@ -392,45 +396,51 @@ impl PaperIndex {
             self.collect(&searcher, req.sort, plan.recency, &first)?;
         let min_hits = self.config.ranking.min_all_words;
         if let Some(widen) = plan.widen.take().filter(|_| total < min_hits) {
-            let (wider, matched, note) = self.widen(&searcher, &plan, widen, total, min_hits)?;
-            // The papers with every word first, then the rest of the wider set.
+            let all_total = total;
+            let (wider, wider_is_text, matched, note) =
+                self.widen(&searcher, &plan, widen, all_total, min_hits)?;
+            // The papers with every word first, then the rest of the wider set. The first
+            // pass holds every one of them it needs when it started at the first hit.
             let wanted = plan.offset + plan.limit;
-            let strict = Collect {
-                offset: 0,
-                limit: wanted,
-                facets: false,
-                ..first
-            };
-            let (mut docs, _, _) = self.collect(&searcher, req.sort, plan.recency, &strict)?;
-            let rest_query = BooleanQuery::new(vec![
-                (Occur::Must, wider.box_clone()),
-                (Occur::MustNot, plan.query.box_clone()),
-            ]);
-            if docs.len() < wanted {
-                let rest = Collect {
-                    query: &rest_query,
-                    union: None,
-                    every: false,
+            let mut docs = if plan.offset == 0 {
+                ranked
+            } else {
+                let strict = Collect {
                     offset: 0,
-                    limit: wanted - docs.len(),
+                    limit: wanted,
                     facets: false,
+                    ..first
                 };
-                docs.extend(self.collect(&searcher, req.sort, plan.recency, &rest)?.0);
+                self.collect(&searcher, req.sort, plan.recency, &strict)?.0
+            };
+            // The wider set scores its papers as the text query does, so its best `wanted`
+            // plus the every-word papers, without those, are the best of the rest.
+            let union = wider_is_text.then_some(plan.text_union.as_deref()).flatten();
+            let widened = Collect {
+                query: &*wider,
+                union,
+                every: false,
+                offset: 0,
+                limit: wanted + all_total,
+                facets: want_facets,
+            };
+            let (wide_docs, n, f) = self.collect(&searcher, req.sort, plan.recency, &widened)?;
+            if docs.len() < wanted {
+                // Here `docs` holds every paper with every word.
+                let strict: HashSet<DocAddress> = docs.iter().map(|(_, a)| *a).collect();
+                let need = wanted - docs.len();
+                docs.extend(
+                    wide_docs
+                        .into_iter()
+                        .filter(|(_, a)| !strict.contains(a))
+                        .take(need),
+                );
             }
             ranked = docs
                 .into_iter()
                 .skip(plan.offset)
                 .take(plan.limit)
                 .collect();
-            let counts = Collect {
-                query: &*wider,
-                union: None,
-                every: false,
-                offset: 0,
-                limit: 0,
-                facets: want_facets,
-            };
-            let (_, n, f) = self.collect(&searcher, req.sort, plan.recency, &counts)?;
             (total, facet_counts) = (n, f);
             plan.matched = matched;
             plan.notes.push(note);
@@ -538,14 +548,14 @@ impl PaperIndex {
         widen: Widen,
         all_total: usize,
         min_hits: usize,
-    ) -> Result<(Box<dyn Query>, Matched, String)> {
+    ) -> Result<(Box<dyn Query>, bool, Matched, String)> {
         let (groups, tokens) = match widen {
             Widen::Any(any) => {
                 let note = format!(
                     "{} match every clause; papers matching any clause follow them",
                     papers(all_total)
                 );
-                return Ok((filtered(any, &plan.filters), Matched::Any, note));
+                return Ok((filtered(any, &plan.filters), false, Matched::Any, note));
             }
             Widen::Terms(groups, tokens) => (groups, tokens),
         };
@@ -562,17 +572,20 @@ impl PaperIndex {
             (groups, false)
         };
         let n = groups.len();
+        // Scored as the text query scores (function words included), selected by k words.
         let at_least = |k: usize| -> Box<dyn Query> {
-            let q: Box<dyn Query> = if k <= 1 && !dropped {
-                plan.text_query.box_clone()
-            } else {
-                let clauses = groups
-                    .iter()
-                    .map(|g| (Occur::Should, g.box_clone()))
-                    .collect();
-                Box::new(BooleanQuery::with_minimum_required_clauses(clauses, k))
-            };
-            filtered(q, &plan.filters)
+            if k <= 1 && !dropped {
+                return filtered(plan.text_query.box_clone(), &plan.filters);
+            }
+            let clauses = groups
+                .iter()
+                .map(|g| (Occur::Should, g.box_clone()))
+                .collect();
+            let k_words: Box<dyn Query> =
+                Box::new(BooleanQuery::with_minimum_required_clauses(clauses, k));
+            let mut filters = vec![(Occur::Must, k_words)];
+            filters.extend(plan.filters.iter().map(|(o, q)| (*o, q.box_clone())));
+            filtered(plan.text_query.box_clone(), &filters)
         };
         // The count of "at least k" only falls as k grows: the largest k with enough papers,
         // by bisection (a pasted abstract has hundreds of words). Every key word is a tier of
@@ -603,7 +616,8 @@ impl PaperIndex {
                 format!("{have}; papers with at least {lo} of the {which} follow"),
             )
         };
-        Ok((at_least(lo), matched, note))
+        let is_text = lo <= 1 && !dropped && plan.filters.is_empty();
+        Ok((at_least(lo), is_text, matched, note))
     }
 
     /// Papers like `id`, without itself (see `similar.rs`).
