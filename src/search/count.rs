@@ -2,7 +2,7 @@
 
 use tantivy::query::Query;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, Term};
+use tantivy::{Searcher, SegmentReader, Term};
 
 /// The terms of `query` if it matches exactly the union of their postings: the caller
 /// vouches that it is built of term queries under Should (and boosts) only, and this
@@ -71,6 +71,53 @@ pub(crate) fn union_count(searcher: &Searcher, terms: &[Term]) -> tantivy::Resul
         };
     }
     Ok(total)
+}
+
+/// The live documents of one segment that hold, for every group, at least one of its terms
+/// (a bit per document): the papers with every word, each word the union of its terms.
+pub(crate) fn all_of(reader: &SegmentReader, groups: &[Vec<Term>]) -> tantivy::Result<Vec<u64>> {
+    let len = (reader.max_doc() as usize).div_ceil(64);
+    let mut acc: Option<Vec<u64>> = None;
+    let mut group_bits = vec![0u64; len];
+    for group in groups {
+        group_bits.fill(0);
+        for term in group {
+            let inverted = reader.inverted_index(term.field())?;
+            let Some(mut postings) =
+                inverted.read_block_postings(term, IndexRecordOption::Basic)?
+            else {
+                continue;
+            };
+            loop {
+                let docs = postings.docs();
+                if docs.is_empty() {
+                    break;
+                }
+                for &doc in docs {
+                    group_bits[(doc / 64) as usize] |= 1 << (doc % 64);
+                }
+                postings.advance();
+            }
+        }
+        match &mut acc {
+            None => acc = Some(group_bits.clone()),
+            Some(acc) => acc.iter_mut().zip(&group_bits).for_each(|(a, g)| *a &= g),
+        }
+    }
+    let mut bits = acc.unwrap_or_else(|| vec![0; len]);
+    if let Some(alive) = reader.alive_bitset() {
+        for (i, word) in bits.iter_mut().enumerate() {
+            let mut rest = *word;
+            while rest != 0 {
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                if !alive.is_alive(i as u32 * 64 + bit) {
+                    *word &= !(1 << bit);
+                }
+            }
+        }
+    }
+    Ok(bits)
 }
 
 fn set_bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {

@@ -46,6 +46,9 @@ pub(crate) struct Understood {
     pub groups: Vec<Box<dyn Query>>,
     /// Words: the analyzed word of each of `groups` (empty for completions alone).
     pub tokens: Vec<String>,
+    /// Words: the terms whose postings make up each of `groups` (a paper with any of them
+    /// has the word).
+    pub group_terms: Vec<Vec<Term>>,
     /// Whether `any` is an OR of bare words (see `is_or_of_words`).
     pub or_of_words: bool,
     /// What a person should know about the reading (a cut, why syntax was read as words).
@@ -110,6 +113,7 @@ impl<'a> QueryBuilder<'a> {
                 all: None,
                 groups: Vec::new(),
                 tokens: Vec::new(),
+                group_terms: Vec::new(),
                 or_of_words: false,
                 notes,
             });
@@ -123,6 +127,7 @@ impl<'a> QueryBuilder<'a> {
                     all: None,
                     groups: Vec::new(),
                     tokens: Vec::new(),
+                    group_terms: Vec::new(),
                     or_of_words: true,
                     notes,
                 });
@@ -141,6 +146,7 @@ impl<'a> QueryBuilder<'a> {
                     all,
                     groups: Vec::new(),
                     tokens: Vec::new(),
+                    group_terms: Vec::new(),
                     or_of_words,
                     notes,
                 })
@@ -160,7 +166,7 @@ impl<'a> QueryBuilder<'a> {
     /// `complete_last`, a last word still being typed (no space after it, 3 characters or
     /// more) also matches the words it begins (`sparse atten` finds attention).
     fn words(&self, notes: Vec<String>, complete_last: bool) -> Result<Understood> {
-        let (mut groups, mut tokens) = self.term_groups()?;
+        let (mut groups, mut tokens, mut group_terms) = self.term_groups()?;
         let mut any = self.build_plain()?;
         let completions = if complete_last {
             self.completions()?
@@ -189,6 +195,10 @@ impl<'a> QueryBuilder<'a> {
                 let alone = extra.iter().map(|(o, q)| (*o, q.box_clone())).collect();
                 merged.push(Box::new(BooleanQuery::new(alone)));
                 tokens.push(String::new());
+                group_terms.push(completions.clone());
+            }
+            for &i in &last {
+                group_terms[i].extend(completions.iter().cloned());
             }
             groups = merged;
             let mut clauses = vec![(Occur::Should, any)];
@@ -209,6 +219,7 @@ impl<'a> QueryBuilder<'a> {
             all,
             groups,
             tokens,
+            group_terms,
             or_of_words: true,
             notes,
         })
@@ -356,7 +367,7 @@ impl<'a> QueryBuilder<'a> {
     /// One query per distinct analyzed term of the text, matching the term in any default
     /// field (with its boost): the clauses of "every word". A word's id-field term (ids are
     /// matched whole: `hep-th/9901001`) joins each clause of that word's terms.
-    fn term_groups(&self) -> Result<(Clauses, Vec<String>)> {
+    fn term_groups(&self) -> Result<(Clauses, Vec<String>, Vec<Vec<Term>>)> {
         let mut fields = self.default_analyzers()?;
         let id_field = self.idx.fields.id;
         let mut groups: Vec<(String, Vec<FieldTerm>)> = Vec::new();
@@ -395,6 +406,7 @@ impl<'a> QueryBuilder<'a> {
         let searcher = self.idx.reader.searcher();
         let mut out = Vec::with_capacity(groups.len());
         let mut tokens = Vec::with_capacity(groups.len());
+        let mut postings = Vec::with_capacity(groups.len());
         for (token, terms) in groups {
             tokens.push(token);
             // Every paper with the word in its title has it in its abstract field too: the
@@ -413,6 +425,12 @@ impl<'a> QueryBuilder<'a> {
                 }
                 let has_abstract = terms.iter().any(|(f, _, _)| *f == abstract_field);
                 if has_abstract && !live_others {
+                    postings.push(
+                        (terms.iter())
+                            .filter(|(f, _, _)| *f == abstract_field)
+                            .map(|(_, _, t)| t.clone())
+                            .collect(),
+                    );
                     for (field, boost, term) in &terms {
                         let occur = if *field == abstract_field {
                             Occur::Must
@@ -427,6 +445,7 @@ impl<'a> QueryBuilder<'a> {
                 }
             }
             if !narrowed {
+                postings.push(terms.iter().map(|(_, _, t)| t.clone()).collect());
                 clauses = terms
                     .into_iter()
                     .map(|(_, boost, term)| (Occur::Should, boosted_term(term, boost)))
@@ -434,7 +453,7 @@ impl<'a> QueryBuilder<'a> {
             }
             out.push(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
         }
-        Ok((out, tokens))
+        Ok((out, tokens, postings))
     }
 
     /// Whether the query is only ASCII letters and digits between spaces, with no operator

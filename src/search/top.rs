@@ -14,14 +14,15 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::Weight;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
+use super::count::all_of;
 use super::Recency;
 use crate::index::Dates;
 
@@ -37,6 +38,11 @@ pub struct BoostedTopDocs {
     kth: AtomicU32,
     /// The searcher's date columns, opened once per reader generation.
     dates: Arc<Dates>,
+    /// Only documents holding a term of every group are collected (`count::all_of`: the
+    /// papers with every word, collected from the union of the words so Block-WAND still
+    /// prunes); `counted` adds up how many each segment holds, for the total.
+    only: Option<Arc<[Vec<Term>]>>,
+    counted: AtomicUsize,
 }
 
 impl BoostedTopDocs {
@@ -52,7 +58,21 @@ impl BoostedTopDocs {
             recency,
             kth: AtomicU32::new(0),
             dates,
+            only: None,
+            counted: AtomicUsize::new(0),
         }
+    }
+
+    /// Keeps only the documents that hold a term of every group.
+    pub fn only(mut self, groups: Arc<[Vec<Term>]>) -> BoostedTopDocs {
+        self.only = Some(groups);
+        self
+    }
+
+    /// With `only`: the live documents holding a term of every group, over the segments
+    /// collected so far.
+    pub fn counted(&self) -> usize {
+        self.counted.load(AtomicOrdering::Relaxed)
     }
 
     fn k(&self) -> usize {
@@ -122,12 +142,21 @@ pub struct BoostedSegment {
     /// segments of a chronological corpus get a tighter bound, so they prune more.
     max_boost: Score,
     segment: SegmentOrdinal,
+    /// With `BoostedTopDocs::only`: a bit per document that may be collected.
+    only: Option<Vec<u64>>,
 }
 
 /// Widest date span, in days, that gets a boost table (longer spans compute each boost).
 const MAX_TABLE_DAYS: i64 = 1 << 16;
 
 impl BoostedSegment {
+    #[inline]
+    fn excluded(&self, doc: DocId) -> bool {
+        self.only
+            .as_ref()
+            .is_some_and(|bits| bits[(doc / 64) as usize] & (1 << (doc % 64)) == 0)
+    }
+
     #[inline]
     fn boosted(&mut self, doc: DocId, bm25: Score) -> Score {
         let Some(r) = self.recency else {
@@ -174,7 +203,9 @@ impl SegmentCollector for BoostedSegment {
     type Fruit = Vec<(Score, DocAddress)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        self.push(doc, score);
+        if !self.excluded(doc) {
+            self.push(doc, score);
+        }
     }
 
     fn harvest(self) -> Self::Fruit {
@@ -193,8 +224,17 @@ impl Collector for BoostedTopDocs {
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        _reader: &SegmentReader,
+        reader: &SegmentReader,
     ) -> tantivy::Result<BoostedSegment> {
+        let only = match &self.only {
+            Some(groups) => {
+                let bits = all_of(reader, groups)?;
+                let n = bits.iter().map(|w| w.count_ones() as usize).sum();
+                self.counted.fetch_add(n, AtomicOrdering::Relaxed);
+                Some(bits)
+            }
+            None => None,
+        };
         let dates = self
             .recency
             .and_then(|_| self.dates.columns.get(segment as usize).cloned().flatten());
@@ -220,6 +260,7 @@ impl Collector for BoostedTopDocs {
             scored: 0,
             max_boost,
             segment,
+            only,
         })
     }
 
@@ -255,7 +296,7 @@ impl Collector for BoostedTopDocs {
         let mut local = Score::MIN;
         let mut threshold = bound(self.shared_kth());
         weight.for_each_pruning(threshold, reader, &mut |doc, bm25| {
-            if alive.is_some_and(|a| a.is_deleted(doc)) {
+            if alive.is_some_and(|a| a.is_deleted(doc)) || seg.excluded(doc) {
                 return threshold;
             }
             if let Some(kth) = seg.push(doc, bm25) {
