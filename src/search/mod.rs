@@ -159,6 +159,9 @@ pub use crate::paper::format_date;
 /// Ranked documents (score absent when sorted by date), total matches, facet counts.
 type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<FacetCounts>);
 
+/// Per word, the terms whose postings hold it.
+type WordTerms = Arc<[Vec<Term>]>;
+
 /// One collection: the query, its terms when it is a union of them, the page, facets or not.
 #[derive(Clone, Copy)]
 struct Collect<'q> {
@@ -167,7 +170,7 @@ struct Collect<'q> {
     /// `query` is every word (an intersection).
     every: bool,
     /// With `every`, no filters: each word's terms, and the any-word query that scores them.
-    every_terms: Option<(&'q Arc<[Vec<Term>]>, &'q dyn Query)>,
+    every_terms: Option<(&'q WordTerms, &'q dyn Query)>,
     limit: usize,
     offset: usize,
     facets: bool,
@@ -193,7 +196,7 @@ struct Plan {
     /// Whether `query` is the every-word (implicit AND) reading: an intersection.
     every: bool,
     /// Every word without filters: each word's terms (a paper with any of them has it).
-    every_terms: Option<Arc<[Vec<Term>]>>,
+    every_terms: Option<WordTerms>,
     interpreted: Interpreted,
     matched: Matched,
     notes: Vec<String>,
