@@ -1,4 +1,5 @@
-//! Match totals of term unions counted from the postings, without a scorer.
+//! Match totals of term unions counted from the postings, without a scorer, and the papers
+//! holding every word as bits ANDed from the words' postings.
 
 use tantivy::query::Query;
 use tantivy::schema::{Field, IndexRecordOption};

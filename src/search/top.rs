@@ -7,6 +7,10 @@
 //! result is exactly the brute-force ranking (tests/ranking.rs checks it against boosting
 //! every match).
 //!
+//! With `only`, documents outside a bitset per segment (the papers with every word) are
+//! passed over: the union of the words is then pruned as any union is, and the k-th best
+//! comes from the kept documents alone, so the bound stays exact.
+//!
 //! Segments also share their k-th best score: each is a lower bound of the final k-th, so a
 //! later segment starts pruning at once instead of from zero (tantivy's `TopDocs` starts every
 //! segment over), and segments collected at the same time on the search threads raise the
