@@ -425,6 +425,13 @@ fn a_pasted_abstract_highlights_what_matters_not_function_words() {
     let paper = engine().get("2606.13392").unwrap();
     let r = search(&paper.abstract_text);
     assert_eq!(first(&r), "2606.13392");
+    // A passage asks for papers like it, not for papers with each of its words.
+    assert_eq!(r.matched, Matched::Any);
+    assert!(
+        r.notes.iter().any(|n| n.contains("a passage of")),
+        "{:?}",
+        r.notes
+    );
     let mut lit = Vec::new();
     for h in &r.hits {
         for [a, b] in &h.highlights {
