@@ -49,9 +49,13 @@ impl Server {
         let mut stream =
             std::net::TcpStream::connect(self.base.trim_start_matches("http://")).unwrap();
         let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+        let own_host = headers
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("host:"));
+        let host = if own_host { "" } else { "Host: localhost\r\n" };
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\n{host}{extra}Connection: close\r\n\r\n"
         )
         .unwrap();
         let mut response = String::new();
@@ -268,6 +272,54 @@ fn papers_and_similar_papers_are_served() {
         page.contains("<html") || page.contains("<!doctype") || page.contains("<!DOCTYPE"),
         "{page}"
     );
+}
+
+#[test]
+fn only_loopback_host_names_are_served_and_knobs_are_checked() {
+    let sb = Sandbox::with_seeds();
+    let server = Server::start(&sb);
+    // DNS rebinding: a page whose own name now points at 127.0.0.1 cannot read the API.
+    for host in [
+        "evil.example",
+        "evil.example:7700",
+        "10.0.0.1",
+        "127.0.0.1.evil.example",
+    ] {
+        let (status, _, body) = server.raw("GET", "/api/search?q=x", &[&format!("Host: {host}")]);
+        assert_eq!(status, 403, "{host}: {body}");
+        assert!(body.contains("\"forbidden_host\""), "{host}: {body}");
+    }
+    for host in [
+        "localhost",
+        "localhost:7700",
+        "127.0.0.1:9",
+        "127.1.2.3",
+        "[::1]:7700",
+        "app.localhost",
+    ] {
+        let (status, _, body) = server.raw("GET", "/health", &[&format!("Host: {host}")]);
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    // Booleans are true or false, never a guess; knobs stay where scores stay finite.
+    for path in [
+        "/api/search?q=x&plain=yes",
+        "/api/search?q=x&explain=maybe",
+        "/api/search?q=x&facets=no",
+        "/api/search?q=x&recency_weight=3.4e38",
+        "/api/search?q=x&recency_weight=NaN",
+        "/api/search?q=x&half_life=1e30",
+    ] {
+        assert_error(&server, path, 400);
+    }
+    for path in ["/api/search?q=x&plain=1&explain=true&facets=0&snippets=false&recency_weight=1000"]
+    {
+        let (status, body) = server.json(path);
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    // `--allow-remote` serves any name.
+    let open = Server::start_with(&sb, &["--allow-remote"]);
+    let (status, _, _) = open.raw("GET", "/health", &["Host: papers.example"]);
+    assert_eq!(status, 200);
 }
 
 #[test]

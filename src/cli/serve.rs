@@ -69,6 +69,7 @@ pub fn run(engine: Engine, args: &ServeArgs) -> Result<()> {
         let opts = http::ServerOptions {
             time_budget: Duration::from_millis(args.time_budget_ms),
             cors: args.cors.clone(),
+            allow_remote: args.allow_remote,
             ..http::ServerOptions::default()
         };
         http::serve(Arc::new(engine), &opts, listener, shutdown_signal()).await?;

@@ -368,14 +368,15 @@ impl PaperIndex {
         let ranking = &self.config.ranking;
         let weight = req.recency_weight.unwrap_or(ranking.recency_weight);
         let half_life = req.half_life.unwrap_or(ranking.half_life_days);
-        if !(weight.is_finite() && weight >= 0.0) {
+        // Bounded so that no boost overflows a score (3.4e38 gave `"score": null`).
+        if !(0.0..=MAX_RECENCY_WEIGHT).contains(&weight) {
             return Err(Error::InvalidRequest(format!(
-                "recency weight must be >= 0, got {weight}"
+                "recency weight must be between 0 and {MAX_RECENCY_WEIGHT}, got {weight}"
             )));
         }
-        if !(half_life.is_finite() && half_life > 0.0) {
+        if !(half_life > 0.0 && half_life <= MAX_HALF_LIFE_DAYS) {
             return Err(Error::InvalidRequest(format!(
-                "half-life must be > 0 days, got {half_life}"
+                "half-life must be over 0 and at most {MAX_HALF_LIFE_DAYS} days, got {half_life}"
             )));
         }
         let as_of: AsOf = req.as_of.as_deref().unwrap_or(&ranking.as_of).parse()?;
@@ -789,6 +790,11 @@ fn large_intersection(searcher: &Searcher, groups: &[Vec<Term>]) -> bool {
 /// passage: any word, best first. Titles stay under it (60 of the 115,671 listings have
 /// titles of more than 24 words, counting function words).
 const MAX_KEY_WORDS: usize = 24;
+
+/// Largest recency weight: the boost is at most 1001x.
+const MAX_RECENCY_WEIGHT: f32 = 1000.0;
+/// Longest half-life, in days (about 2,700 years).
+const MAX_HALF_LIFE_DAYS: f32 = 1_000_000.0;
 
 /// "1 paper", "3 papers".
 fn papers(n: usize) -> String {

@@ -82,6 +82,9 @@ pub struct ServerOptions {
     pub max_in_flight: usize,
     /// The one origin whose pages may call the API (CORS); none by default.
     pub cors: Option<HeaderValue>,
+    /// Serve requests for any host name. Off, only loopback names are answered, so a page
+    /// that rebinds its own name to 127.0.0.1 (DNS rebinding) cannot read the API.
+    pub allow_remote: bool,
 }
 
 impl Default for ServerOptions {
@@ -91,6 +94,7 @@ impl Default for ServerOptions {
             time_budget: Duration::from_secs(2),
             max_in_flight: (2 * cores).max(4),
             cors: None,
+            allow_remote: false,
         }
     }
 }
@@ -194,6 +198,11 @@ pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
             }
         })
         .with_state(app);
+    let router = if opts.allow_remote {
+        router
+    } else {
+        router.layer(axum::middleware::from_fn(loopback_hosts_only))
+    };
     match &opts.cors {
         // Without it browsers refuse cross-origin reads: no CORS header is ever sent.
         None => router,
@@ -203,6 +212,49 @@ pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
                 .allow_methods([Method::GET]),
         ),
     }
+}
+
+/// Refuses requests whose `Host` is not a loopback name (403 `forbidden_host`).
+async fn loopback_hosts_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|h| h.to_str().unwrap_or("?"));
+    match host {
+        Some(host) if !is_loopback_host(host) => ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden_host",
+            message: format!(
+                "host `{}` is not a loopback name; `paperdex serve --allow-remote` serves other names",
+                host.escape_debug()
+            ),
+        }
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+/// `localhost`, `*.localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => return rest.split(']').next() == Some("::1"),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
@@ -242,6 +294,18 @@ fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ApiError> {
     })
 }
 
+/// A boolean parameter: `true`, `1` or nothing is true, `false` or `0` false; anything else
+/// is a 400 rather than a silent guess.
+fn flag(key: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "" | "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        other => Err(ApiError::bad_request(format!(
+            "parameter `{key}`: `{other}` is not true or false"
+        ))),
+    }
+}
+
 fn unknown(key: &str, allowed: &[&str]) -> ApiError {
     ApiError::bad_request(format!(
         "unknown parameter `{key}` (expected one of: {})",
@@ -274,7 +338,7 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
         let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
         match key.as_str() {
             "q" => req.q = value,
-            "plain" => req.plain = matches!(value.as_str(), "1" | "true" | ""),
+            "plain" => req.plain = flag(&key, &value)?,
             "match" if value.is_empty() => req.match_mode = None,
             "match" => {
                 req.match_mode = Some(value.parse().map_err(|e: String| {
@@ -307,9 +371,9 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
             "recency_weight" => req.recency_weight = Some(number(&key, &value)?),
             "half_life" => req.half_life = Some(number(&key, &value)?),
             "as_of" => req.as_of = some(&value),
-            "explain" => req.explain = matches!(value.as_str(), "1" | "true" | ""),
-            "facets" => req.facets = Some(!matches!(value.as_str(), "0" | "false")),
-            "snippets" => req.snippets = Some(!matches!(value.as_str(), "0" | "false")),
+            "explain" => req.explain = flag(&key, &value)?,
+            "facets" => req.facets = Some(flag(&key, &value)?),
+            "snippets" => req.snippets = Some(flag(&key, &value)?),
             _ => return Err(unknown(&key, &KEYS)),
         }
     }
