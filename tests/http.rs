@@ -314,6 +314,20 @@ fn only_loopback_host_names_are_served_and_knobs_are_checked() {
     let path = "/api/search?q=x&plain=1&explain=true&facets=0&snippets=false&recency_weight=1000";
     let (status, body) = server.json(path);
     assert_eq!(status, 200, "{path}: {body}");
+    // Errors keep the JSON shape: an id that is not UTF-8, a method other than GET.
+    let (status, _, body) = server.raw("GET", "/api/papers/%ff%fe", &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("\"bad_request\"") || body.contains("\"code\""),
+        "{body}"
+    );
+    let (status, headers, body) = server.raw("POST", "/api/search?q=x", &["Content-Length: 0"]);
+    assert_eq!(status, 405, "{body}");
+    assert!(body.contains("\"method_not_allowed\""), "{body}");
+    assert!(
+        headers.iter().any(|h| h.starts_with("allow:")),
+        "{headers:?}"
+    );
     // `--allow-remote` serves any name.
     let open = Server::start_with(&sb, &["--allow-remote"]);
     let (status, _, _) = open.raw("GET", "/health", &["Host: papers.example"]);

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -195,6 +196,13 @@ pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
                 status: StatusCode::NOT_FOUND,
                 code: "not_found",
                 message: "no such route".into(),
+            }
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                code: "method_not_allowed",
+                message: "only GET is served".into(),
             }
         })
         .with_state(app);
@@ -399,12 +407,24 @@ async fn facets(State(app): Shared, RawQuery(raw): RawQuery) -> ApiResult {
     Ok(Json(counts).into_response())
 }
 
-async fn paper(State(app): Shared, Path(id): Path<String>) -> ApiResult {
+/// The `{id}` of a path, or a JSON 400 (an id that is not UTF-8 once decoded: `%ff%fe`).
+fn path_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(id)| id)
+        .map_err(|e| ApiError::bad_request(format!("paper id: {}", e.body_text())))
+}
+
+async fn paper(State(app): Shared, path: Result<Path<String>, PathRejection>) -> ApiResult {
+    let id = path_id(path)?;
     let paper = app.run(move |e| e.get(&id)).await?;
     Ok(Json(paper).into_response())
 }
 
-async fn similar(State(app): Shared, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
+async fn similar(
+    State(app): Shared,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let id = path_id(path)?;
     let mut limit = SIMILAR_LIMIT;
     for (key, value) in pairs(raw) {
         match key.as_str() {
