@@ -125,6 +125,45 @@ fn get_and_similar_take_every_id_form() {
 }
 
 #[test]
+fn batches_are_bounded_in_requests_and_in_reply_bytes() {
+    let sb = Sandbox::new();
+    let slice = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/listings-slice.jsonl.gz");
+    sb.index_files(&[slice]);
+    let mut s = Session::start(&sb);
+    let search = |id: usize| {
+        req(
+            id as i64,
+            "search",
+            json!({ "q": "learning", "limit": 1000 }),
+        )
+    };
+    let too_many: Vec<Value> = (0..101).map(search).collect();
+    let r = s.call(Value::Array(too_many));
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("limit is 100"));
+    // 100 searches of 1,000 hits would be about 60 MB: the reply stops past 16 MiB, the
+    // remaining requests each get an error, and the session goes on.
+    let batch: Vec<Value> = (0..100).map(search).collect();
+    s.send_raw(serde_json::to_string(&batch).unwrap().as_bytes());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut s.stdout, &mut line).unwrap();
+    assert!(line.len() < 24 << 20, "{} bytes", line.len());
+    let replies: Vec<Value> = serde_json::from_str(&line).unwrap();
+    assert_eq!(replies.len(), 100);
+    let answered = replies.iter().filter(|r| r["result"].is_object()).count();
+    assert!((1..100).contains(&answered), "{answered}");
+    for r in &replies[answered..] {
+        assert_eq!(r["error"]["code"], -32600, "{r}");
+    }
+    let after = s.call(req(500, "stats", json!({})));
+    assert!(after["result"].is_object(), "{after}");
+}
+
+#[test]
 fn errors_use_json_rpc_codes_and_the_loop_goes_on() {
     let sb = Sandbox::with_seeds();
     let mut s = Session::start(&sb);
