@@ -486,3 +486,34 @@ fn similar_papers_share_topics_and_relevance() {
 
 const TOPIC_FLOOR: f64 = 0.60;
 const CO_RELEVANCE_FLOOR: f64 = 0.74;
+
+#[test]
+fn fuzzy_terms_are_bounded_in_number_and_in_edits() {
+    // Nine fuzzy terms: too many automata; read as words (an error when strict).
+    let nine =
+        "spars~1 attenton~1 blok~1 scorng~1 antidiagonel~2 longg~1 contxt~1 inferene~1 modl~1";
+    let r = search(nine);
+    assert_eq!(r.interpreted, Interpreted::Words);
+    assert!(
+        r.notes.iter().any(|n| n.contains("at most 8 fuzzy terms")),
+        "{:?}",
+        r.notes
+    );
+    let err = with(nine, |r| r.syntax = SyntaxMode::Strict).unwrap_err();
+    assert!(err.to_string().contains("at most 8 fuzzy terms"), "{err}");
+    // The hostile query of issue 22: 819 two-character `~2` terms.
+    let chars: Vec<char> = ('a'..='z').chain('0'..='9').collect();
+    let hostile: Vec<String> = chars
+        .iter()
+        .flat_map(|a| chars.iter().map(move |b| format!("{a}{b}~2")))
+        .take(819)
+        .collect();
+    let r = search(&hostile.join(" "));
+    assert_eq!(r.interpreted, Interpreted::Words);
+    // Under three characters no edit is allowed: `xa~2` is `xa`, not every short word.
+    let fuzzy = with("title:xa~2", |r| r.syntax = SyntaxMode::Strict).unwrap();
+    let exact = with("title:xa", |r| r.syntax = SyntaxMode::Strict).unwrap();
+    assert_eq!(fuzzy.total, exact.total);
+    // Longer words keep their edits.
+    assert_eq!(first(&search("antidiagonel~2")), "2503.16428");
+}

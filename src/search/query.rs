@@ -27,6 +27,9 @@ const MAX_SCANNED_COMPLETIONS: usize = 20_000;
 
 /// Most edits a fuzzy term may have (Levenshtein automata are built up to distance 2).
 const MAX_FUZZY_DISTANCE: u32 = 2;
+/// Most fuzzy terms in one query: each builds a Levenshtein automaton and walks the term
+/// dictionary with it (819 two-letter `~2` terms held a server for 75 s).
+const MAX_FUZZY_TERMS: usize = 8;
 
 /// One query per word.
 type Clauses = Vec<Box<dyn Query>>;
@@ -337,6 +340,11 @@ impl<'a> QueryBuilder<'a> {
         }
         let ast = query_grammar::parse_query(self.query)
             .map_err(|_| self.syntax(grammar_trouble(self.query)))?;
+        if fuzzy_terms(&ast) > MAX_FUZZY_TERMS {
+            return Err(self.syntax(format!(
+                "at most {MAX_FUZZY_TERMS} fuzzy terms (`word~N`) in a query"
+            )));
+        }
         if let Some(name) = unknown_field(&ast) {
             return Err(self.syntax(format!(
                 "`{name}` is not a field (fields: title, abstract, author, topic, id)"
@@ -664,12 +672,20 @@ impl<'a> QueryBuilder<'a> {
                         .map_err(|e| self.syntax(e.to_string()))?,
                 )
             } else {
-                let distance = lit.slop.min(MAX_FUZZY_DISTANCE) as u8;
-                Box::new(FuzzyTermQuery::new(
-                    Term::from_field_text(field, token),
-                    distance,
-                    true,
-                ))
+                // As Elasticsearch's AUTO fuzziness: no edit under 3 characters, one up to
+                // 5; a two-letter `~2` would match every word of up to four letters.
+                let most = match token.chars().count() {
+                    0..=2 => 0,
+                    3..=5 => 1,
+                    _ => MAX_FUZZY_DISTANCE,
+                };
+                let distance = lit.slop.min(most) as u8;
+                let term = Term::from_field_text(field, token);
+                if distance == 0 {
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+                } else {
+                    Box::new(FuzzyTermQuery::new(term, distance, true))
+                }
             };
             per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
         }
@@ -723,6 +739,24 @@ fn human(e: QueryParserError) -> String {
         | QueryParserError::DateFormatError(_) => "a value does not fit its field".into(),
         QueryParserError::RangeMustNotHavePhrase => "a range cannot hold a phrase".into(),
         other => format!("the query cannot be read ({other})"),
+    }
+}
+
+/// How many unquoted `word~N` terms the tree holds.
+fn fuzzy_terms(ast: &UserInputAst) -> usize {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().map(|(_, sub)| fuzzy_terms(sub)).sum(),
+        UserInputAst::Boost(sub, _) => fuzzy_terms(sub),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Literal(lit) if lit.delimiter == Delimiter::None => {
+                let fuzzy = lit
+                    .phrase
+                    .rsplit_once('~')
+                    .is_some_and(|(word, n)| !word.is_empty() && n.parse::<u32>().is_ok());
+                usize::from(fuzzy || lit.slop > 0)
+            }
+            _ => 0,
+        },
     }
 }
 
