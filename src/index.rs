@@ -65,6 +65,42 @@ pub fn exists(dir: &Path) -> bool {
     dir.join("meta.json").is_file()
 }
 
+/// Whether the tantivy index in `dir` opens and has no segment (nothing was ever committed).
+fn holds_no_segment(dir: &Path) -> bool {
+    Index::open_in_dir(dir)
+        .and_then(|index| index.searchable_segment_metas())
+        .is_ok_and(|segments| segments.is_empty())
+}
+
+/// Writes `paperdex.json` atomically: a temporary file, synced, renamed over the marker, and
+/// the directory synced, so a crash or a full disk leaves the old marker or the new one,
+/// never an empty or partial file.
+fn write_marker(dir: &Path, config: &SchemaConfig) -> Result<()> {
+    use std::io::Write;
+    let meta = IndexMeta {
+        schema_version: config.version,
+        schema_fingerprint: config.fingerprint(),
+        paperdex_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let json = serde_json::to_vec_pretty(&meta).expect("serializable");
+    let tmp = dir.join("paperdex.json.tmp");
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(&json)?;
+        file.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(&tmp, e));
+    }
+    let meta_path = dir.join(META_FILE);
+    std::fs::rename(&tmp, &meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 impl PaperIndex {
     /// Opens an existing index, refusing one built with another schema.
     pub fn open(dir: &Path, config: SchemaConfig) -> Result<PaperIndex> {
@@ -103,24 +139,26 @@ impl PaperIndex {
         if Index::exists(&directory).map_err(tantivy::TantivyError::from)? {
             return Err(tantivy::TantivyError::IndexAlreadyExists.into());
         }
+        // The marker first, whole or not at all: a run killed before tantivy's meta.json
+        // leaves a directory that the next run creates into.
+        write_marker(dir, &config)?;
         let index = Index::create(directory.clone(), fields.schema.clone(), settings)?;
-        let meta = IndexMeta {
-            schema_version: config.version,
-            schema_fingerprint: config.fingerprint(),
-            paperdex_version: env!("CARGO_PKG_VERSION").into(),
-        };
-        let meta_path = dir.join(META_FILE);
-        let json = serde_json::to_vec_pretty(&meta).expect("serializable");
-        std::fs::write(&meta_path, json).map_err(|e| Error::io(&meta_path, e))?;
         Self::finish(dir, index, directory, config)
     }
 
+    /// Opens the index in `dir`, or creates it. An index whose creation was cut short (its
+    /// marker missing, empty or unreadable, and not one segment written; what a kill or a
+    /// full disk left before the marker was written atomically) is taken as empty.
     pub fn open_or_create(dir: &Path, config: SchemaConfig) -> Result<PaperIndex> {
-        if exists(dir) {
-            Self::open(dir, config)
-        } else {
-            Self::create(dir, config)
+        if !exists(dir) {
+            return Self::create(dir, config);
         }
+        let marker = std::fs::read(dir.join(META_FILE)).ok();
+        let readable = marker.is_some_and(|b| serde_json::from_slice::<IndexMeta>(&b).is_ok());
+        if !readable && holds_no_segment(dir) {
+            write_marker(dir, &config)?;
+        }
+        Self::open(dir, config)
     }
 
     fn finish(

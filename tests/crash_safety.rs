@@ -172,3 +172,64 @@ fn damaged_index_files_give_clear_errors_never_a_panic_and_check_names_them() {
         }
     }
 }
+
+/// An index whose creation was cut short (killed before the marker, or a full disk that left
+/// it empty) holds no segment: the same command run again creates into it. One with papers
+/// and no readable marker is still refused: it may be another program's index.
+#[test]
+fn a_half_created_index_is_finished_by_the_same_command() {
+    let marker = |sb: &Sandbox| sb.index_dir().join("paperdex.json");
+    for damage in ["missing", "empty", "garbage"] {
+        let sb = Sandbox::new();
+        // An index with tantivy's meta.json and no segment: what creation leaves first.
+        std::fs::create_dir_all(sb.index_dir()).unwrap();
+        tantivy::Index::create_in_dir(
+            sb.index_dir(),
+            paperdex::schema::SchemaConfig::builtin().build().schema,
+        )
+        .map(|_| ())
+        .unwrap_or_else(|e| panic!("{e}"));
+        match damage {
+            "missing" => {}
+            "empty" => std::fs::write(marker(&sb), b"").unwrap(),
+            _ => std::fs::write(marker(&sb), b"{\"schema_ver").unwrap(),
+        }
+        let out = run(
+            &sb,
+            &[
+                "index",
+                sample("arxiv-listings-sample.jsonl").to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{damage}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(papers(&sb) > 0, "{damage}");
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(marker(&sb)).unwrap()).unwrap();
+        assert!(
+            written["schema_fingerprint"].is_string(),
+            "{damage}: {written}"
+        );
+    }
+    // With papers in it, a lost marker is not guessed at.
+    let sb = Sandbox::new();
+    sb.index_files(&[sample("arxiv-listings-sample.jsonl")]);
+    std::fs::remove_file(marker(&sb)).unwrap();
+    let out = run(
+        &sb,
+        &[
+            "index",
+            sample("arxiv-listings-sample.jsonl").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("paperdex.json"));
+}
