@@ -16,7 +16,7 @@ use crate::ingest::read::{self, Batch, Input};
 use crate::ingest::{self, Format, ParseOptions, Skip};
 use crate::paper::Paper;
 use crate::schema::SchemaConfig;
-use crate::search::{format_date, FacetCounts, SearchRequest, SearchResponse};
+use crate::search::{format_date, Deadline, FacetCounts, SearchRequest, SearchResponse};
 use rustc_hash::FxHashSet;
 use tantivy::{IndexWriter, TantivyError};
 
@@ -303,6 +303,12 @@ impl Engine {
         self.idx.search(req)
     }
 
+    /// `search` that gives up with `Error::TimedOut` at `deadline`, stopping its work there
+    /// (the server's time budget).
+    pub fn search_until(&self, req: &SearchRequest, deadline: Instant) -> Result<SearchResponse> {
+        self.idx.search_until(req, Deadline::at(Some(deadline)))
+    }
+
     pub fn get(&self, id: &str) -> Result<Paper> {
         self.idx.get(id)
     }
@@ -314,12 +320,21 @@ impl Engine {
 
     /// Topic and date facet counts.
     pub fn facets(&self, req: &FacetsRequest) -> Result<FacetCounts> {
+        self.facets_until(req, None)
+    }
+
+    /// `facets` that gives up with `Error::TimedOut` at `deadline`.
+    pub fn facets_until(
+        &self,
+        req: &FacetsRequest,
+        deadline: Option<Instant>,
+    ) -> Result<FacetCounts> {
         let search = SearchRequest {
             q: req.q.clone(),
             topic: req.topic.iter().cloned().collect(),
             ..SearchRequest::default()
         };
-        let mut counts = self.idx.facet_counts(&search)?;
+        let mut counts = self.idx.facet_counts(&search, Deadline::at(deadline))?;
         if let Some(prefix) = &req.topic {
             let prefix = if prefix.starts_with('/') {
                 prefix.clone()

@@ -37,6 +37,8 @@ pub enum Error {
         kept: u64,
         cause: String,
     },
+    #[error("the search ran past its time budget and was stopped (a query over very many terms, such as short prefixes, can: make it more specific)")]
+    TimedOut,
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
 }
@@ -46,7 +48,7 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         !matches!(
             self,
-            Error::Io { .. } | Error::Index(_) | Error::WriteFailed { .. }
+            Error::Io { .. } | Error::Index(_) | Error::WriteFailed { .. } | Error::TimedOut
         )
     }
 
@@ -63,6 +65,7 @@ impl Error {
             Error::Schema { .. } => "schema",
             Error::Io { .. } => "io",
             Error::WriteFailed { .. } => "write_failed",
+            Error::TimedOut => "timeout",
             Error::Index(_) => "internal",
         }
     }

@@ -495,12 +495,12 @@ fn fuzzy_terms_are_bounded_in_number_and_in_edits() {
     let r = search(nine);
     assert_eq!(r.interpreted, Interpreted::Words);
     assert!(
-        r.notes.iter().any(|n| n.contains("at most 8 fuzzy terms")),
+        r.notes.iter().any(|n| n.contains("at most 8 terms with `*` or `~N`")),
         "{:?}",
         r.notes
     );
     let err = with(nine, |r| r.syntax = SyntaxMode::Strict).unwrap_err();
-    assert!(err.to_string().contains("at most 8 fuzzy terms"), "{err}");
+    assert!(err.to_string().contains("at most 8 terms with"), "{err}");
     // The hostile query of issue 22: 819 two-character `~2` terms.
     let chars: Vec<char> = ('a'..='z').chain('0'..='9').collect();
     let hostile: Vec<String> = chars
@@ -516,4 +516,33 @@ fn fuzzy_terms_are_bounded_in_number_and_in_edits() {
     assert_eq!(fuzzy.total, exact.total);
     // Longer words keep their edits.
     assert_eq!(first(&search("antidiagonel~2")), "2503.16428");
+}
+
+#[test]
+fn prefixes_stand_for_their_most_common_words_and_count_among_expanding_terms() {
+    let strict = |q: &str| with(q, |r| r.syntax = SyntaxMode::Strict);
+    // A prefix that begins few words is all of them, without a note.
+    let atten = strict("attent*").unwrap();
+    assert!(atten.notes.is_empty(), "{:?}", atten.notes);
+    assert_eq!(atten.total, strict("attention OR attentive OR attentional").unwrap().total);
+    // One that begins thousands reads the postings of its 64 most common words, and says so.
+    let a = strict("a*").unwrap();
+    assert!(
+        a.notes.iter().any(|n| n.starts_with("`a*` begins") && n.contains("the 64 most common")),
+        "{:?}",
+        a.notes
+    );
+    assert!(a.total > 0 && a.total <= strict("*").map_or(usize::MAX, |r| r.total));
+    // Nine prefixes, or prefixes and fuzzy terms together: too many; words, or an error.
+    for nine in ["a* b* c* d* e* f* g* h* i*", "a* b* c* d* spars~1 blok~1 e* f* g*"] {
+        let r = search(nine);
+        assert_eq!(r.interpreted, Interpreted::Words, "{nine}");
+        let err = strict(nine).unwrap_err();
+        assert!(err.to_string().contains("at most 8 terms with"), "{err}");
+    }
+    // A range of words would read every term between its ends.
+    let err = strict("title:[a TO z] attention").unwrap_err();
+    assert!(err.to_string().contains("ranges of words"), "{err}");
+    let r = search("title:[a TO z] attention");
+    assert_eq!(r.interpreted, Interpreted::Words);
 }

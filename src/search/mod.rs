@@ -2,6 +2,7 @@
 //! `SearchRequest`/`SearchResponse` are the shapes every front door speaks.
 
 mod count;
+mod deadline;
 pub mod facets;
 mod query;
 pub mod recency;
@@ -28,6 +29,7 @@ use time::Date;
 use crate::error::{Error, Result};
 use crate::index::{date_from_days, days_since_epoch, PaperIndex};
 use crate::paper::Paper;
+pub(crate) use deadline::Deadline;
 pub use facets::FacetCounts;
 use facets::FacetsCollector;
 pub use recency::Recency;
@@ -174,6 +176,7 @@ struct Collect<'q> {
     limit: usize,
     offset: usize,
     facets: bool,
+    deadline: Deadline,
 }
 
 /// The validated form of a `SearchRequest`.
@@ -413,9 +416,20 @@ impl PaperIndex {
 
     /// Runs a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
+        self.search_until(req, Deadline::default())
+    }
+
+    /// Runs a search that stops with `Error::TimedOut` once `deadline` has passed, inside
+    /// the collection too, so a search out of time gives its thread back.
+    pub(crate) fn search_until(
+        &self,
+        req: &SearchRequest,
+        deadline: Deadline,
+    ) -> Result<SearchResponse> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
         let mut plan = self.plan(req, &searcher)?;
+        deadline.check()?;
         let want_facets = req.facets.unwrap_or(true);
         let first = Collect {
             query: &*plan.query,
@@ -425,6 +439,7 @@ impl PaperIndex {
             limit: plan.limit,
             offset: plan.offset,
             facets: want_facets,
+            deadline,
         };
         let (mut ranked, mut total, mut facet_counts) =
             self.collect(&searcher, req.sort, plan.recency, &first)?;
@@ -432,7 +447,7 @@ impl PaperIndex {
         if let Some(widen) = plan.widen.take().filter(|_| total < min_hits) {
             let all_total = total;
             let (wider, wider_is_text, matched, note) =
-                self.widen(&searcher, &plan, widen, all_total, min_hits)?;
+                self.widen(&searcher, &plan, widen, all_total, min_hits, deadline)?;
             // The papers with every word first, then the rest of the wider set. The first
             // pass holds every one of them it needs when it started at the first hit.
             let wanted = plan.offset + plan.limit;
@@ -460,6 +475,7 @@ impl PaperIndex {
                 offset: 0,
                 limit: wanted + all_total,
                 facets: want_facets,
+                deadline,
             };
             let (wide_docs, n, f) = self.collect(&searcher, req.sort, plan.recency, &widened)?;
             if docs.len() < wanted {
@@ -483,6 +499,7 @@ impl PaperIndex {
             plan.notes.push(note);
         }
         let ranked = if plan.limit == 0 { Vec::new() } else { ranked };
+        deadline.check()?;
         let snippets = if req.snippets.unwrap_or(true) {
             Some(self.highlighter(&searcher, &*plan.text_query)?)
         } else {
@@ -530,6 +547,7 @@ impl PaperIndex {
                 // TopDocs needs a limit of at least 1; a 0 limit still gets totals and facets.
                 let top = TopDocs::with_limit(c.limit.max(1)).and_offset(c.offset);
                 let (docs, total, f) = search_on(
+                    c.deadline,
                     searcher,
                     c.query,
                     &(
@@ -547,7 +565,13 @@ impl PaperIndex {
                 let top = BoostedTopDocs::new(c.limit, c.offset, recency, dates);
                 let (docs, total, f) = if c.facets {
                     // Facets visit every match anyway: one pass, no pruning.
-                    search_on(searcher, c.query, &(top, Count, facets), executor)?
+                    search_on(
+                        c.deadline,
+                        searcher,
+                        c.query,
+                        &(top, Count, facets),
+                        executor,
+                    )?
                 } else if let Some((groups, scoring)) = c
                     .every_terms
                     .filter(|(g, _)| large_intersection(searcher, g))
@@ -556,22 +580,27 @@ impl PaperIndex {
                     // Block-WAND, keeping the papers whose bit is set in the AND of the
                     // words' postings (which also counts them).
                     let top = top.only(groups.clone());
-                    let docs = search_on(searcher, scoring, &top, executor)?;
+                    let docs = search_on(c.deadline, searcher, scoring, &top, executor)?;
                     (docs, top.counted(), None)
                 } else if c.every {
                     // Every word, a rare one among them: the intersection, which Block-WAND
                     // does not prune, is small; every match is scored anyway, so counting in
                     // the same pass is free.
-                    let (docs, total) = search_on(searcher, c.query, &(top, Count), executor)?;
+                    let (docs, total) =
+                        search_on(c.deadline, searcher, c.query, &(top, Count), executor)?;
                     (docs, total, None)
                 } else {
                     // Alone, the top-k collector prunes with Block-WAND; counting separately
                     // skips scoring: a doc-frequency lookup for a single term, posting blocks
                     // ORed into a bitset for a union of terms.
-                    let collect = || search_on(searcher, c.query, &top, executor);
-                    let count = || match c.union {
-                        Some(terms) => count::union_count(searcher, terms),
-                        None => Ok(c.query.count(searcher)?),
+                    let collect = || search_on(c.deadline, searcher, c.query, &top, executor);
+                    let count = || -> Result<usize> {
+                        let n = match c.union {
+                            Some(terms) => count::union_count(searcher, terms)?,
+                            None => c.query.count(searcher)?,
+                        };
+                        c.deadline.check()?;
+                        Ok(n)
                     };
                     let (docs, total) = match self.search_threads() {
                         Some((pool, _)) => pool.install(|| rayon::join(collect, count)),
@@ -595,6 +624,7 @@ impl PaperIndex {
         widen: Widen,
         all_total: usize,
         min_hits: usize,
+        deadline: Deadline,
     ) -> Result<(Box<dyn Query>, bool, Matched, String)> {
         let (groups, tokens) = match widen {
             Widen::Any(any) => {
@@ -640,6 +670,7 @@ impl PaperIndex {
         let (mut lo, mut hi) = (1, if dropped { n } else { n - 1 });
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
+            deadline.check()?;
             if at_least(mid).count(searcher)? >= min_hits {
                 lo = mid;
             } else {
@@ -759,7 +790,11 @@ impl PaperIndex {
 
     /// Facet counts over the papers a search for `req` counts (its limit and sort are
     /// ignored): with every word, or as many as the search widened to.
-    pub fn facet_counts(&self, req: &SearchRequest) -> Result<FacetCounts> {
+    pub(crate) fn facet_counts(
+        &self,
+        req: &SearchRequest,
+        deadline: Deadline,
+    ) -> Result<FacetCounts> {
         let req = SearchRequest {
             limit: Some(0),
             offset: 0,
@@ -768,7 +803,7 @@ impl PaperIndex {
             snippets: Some(false),
             ..req.clone()
         };
-        Ok(self.search(&req)?.facets)
+        Ok(self.search_until(&req, deadline)?.facets)
     }
 }
 
@@ -867,17 +902,18 @@ fn bm25_of(
 /// `Searcher::search` with the segments handed to `executor` (scoring only when the
 /// collector needs it, as `search` does).
 fn search_on<C: Collector>(
+    deadline: Deadline,
     searcher: &Searcher,
     query: &dyn Query,
     collector: &C,
     executor: &Executor,
-) -> tantivy::Result<C::Fruit> {
+) -> Result<C::Fruit> {
     let scoring = if collector.requires_scoring() {
         EnableScoring::enabled_from_searcher(searcher)
     } else {
         EnableScoring::disabled_from_searcher(searcher)
     };
-    searcher.search_with_executor(query, collector, executor, scoring)
+    deadline.search(searcher, query, collector, executor, scoring)
 }
 
 fn make_hit(

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, QueryParser,
-    QueryParserError, RegexQuery, TermQuery,
+    QueryParserError, TermQuery, TermSetQuery,
 };
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{Field, FieldType, IndexRecordOption};
@@ -27,9 +27,13 @@ const MAX_SCANNED_COMPLETIONS: usize = 20_000;
 
 /// Most edits a fuzzy term may have (Levenshtein automata are built up to distance 2).
 const MAX_FUZZY_DISTANCE: u32 = 2;
-/// Most fuzzy terms in one query: each builds a Levenshtein automaton and walks the term
-/// dictionary with it (819 two-letter `~2` terms held a server for 75 s).
-const MAX_FUZZY_TERMS: usize = 8;
+/// Most terms that expand (`word~N`, `word*`, `"a b"*`, `"a b"~N`) in one query: each walks
+/// the term dictionary and reads the postings of what it finds (819 two-letter `~2` terms
+/// held a server for 75 s).
+const MAX_EXPANDING_TERMS: usize = 8;
+/// Most words `word*` stands for, the most frequent first: as Elasticsearch's
+/// `max_expansions`, a short prefix (`a*`) otherwise reads the postings of thousands.
+const MAX_PREFIX_TERMS: usize = 64;
 
 /// One query per word.
 type Clauses = Vec<Box<dyn Query>>;
@@ -63,6 +67,8 @@ pub(crate) struct QueryBuilder<'a> {
     parser: QueryParser,
     defaults: Vec<(Field, f32)>,
     query: &'a str,
+    /// Notes found while building (a prefix cut to its most common words).
+    notes: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> QueryBuilder<'a> {
@@ -78,6 +84,7 @@ impl<'a> QueryBuilder<'a> {
             parser,
             defaults,
             query,
+            notes: Default::default(),
         }
     }
 
@@ -143,6 +150,7 @@ impl<'a> QueryBuilder<'a> {
             Ok((any, or_of_words)) => {
                 let all = sub.build_syntax(true).ok().map(|(q, _)| q);
                 let all = all.filter(|all| format!("{all:?}") != format!("{any:?}"));
+                notes.extend(sub.notes.take());
                 Ok(Understood {
                     interpreted: Interpreted::Syntax,
                     any,
@@ -248,25 +256,7 @@ impl<'a> QueryBuilder<'a> {
         };
         let field = self.idx.fields.abstract_text;
         let searcher = self.idx.reader.searcher();
-        let mut found: std::collections::HashMap<Vec<u8>, u64> = Default::default();
-        for reader in searcher.segment_readers() {
-            let dict = reader.inverted_index(field)?;
-            let mut stream = dict
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .into_stream()
-                .map_err(|e| Error::Index(e.into()))?;
-            let mut scanned = 0;
-            while stream.advance() && scanned < MAX_SCANNED_COMPLETIONS {
-                let key = stream.key();
-                if !key.starts_with(prefix.as_bytes()) {
-                    break;
-                }
-                *found.entry(key.to_vec()).or_default() += stream.value().doc_freq as u64;
-                scanned += 1;
-            }
-        }
+        let found = begun_by(&searcher, field, &prefix)?;
         let own: Vec<Vec<u8>> = {
             let mut analyzer = self.analyzer(field)?.expect("abstract is a text field");
             let last = self.query.split_whitespace().last().unwrap_or("");
@@ -340,9 +330,9 @@ impl<'a> QueryBuilder<'a> {
         }
         let ast = query_grammar::parse_query(self.query)
             .map_err(|_| self.syntax(grammar_trouble(self.query)))?;
-        if fuzzy_terms(&ast) > MAX_FUZZY_TERMS {
+        if expanding_terms(&ast) > MAX_EXPANDING_TERMS {
             return Err(self.syntax(format!(
-                "at most {MAX_FUZZY_TERMS} fuzzy terms (`word~N`) in a query"
+                "at most {MAX_EXPANDING_TERMS} terms with `*` or `~N` in a query"
             )));
         }
         if let Some(name) = unknown_field(&ast) {
@@ -565,6 +555,23 @@ impl<'a> QueryBuilder<'a> {
             })
     }
 
+    /// The `max` most frequent terms of `field` that begin with `prefix`, and how many
+    /// begin with it (as far as the dictionary was read).
+    fn prefix_terms(&self, field: Field, prefix: &str, max: usize) -> Result<(Vec<Term>, usize)> {
+        let searcher = self.idx.reader.searcher();
+        let mut ranked: Vec<(Vec<u8>, u64)> =
+            begun_by(&searcher, field, prefix)?.into_iter().collect();
+        let seen = ranked.len();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(max);
+        let terms = ranked
+            .into_iter()
+            .filter_map(|(k, _)| String::from_utf8(k).ok())
+            .map(|k| Term::from_field_text(field, &k))
+            .collect();
+        Ok((terms, seen))
+    }
+
     fn node(&self, ast: UserInputAst, default: Occur) -> Result<Box<dyn Query>> {
         match ast {
             UserInputAst::Clause(clauses) => {
@@ -625,6 +632,11 @@ impl<'a> QueryBuilder<'a> {
             UserInputLeaf::Regex { .. } => {
                 return Err(self.syntax("regular expressions are not supported"))
             }
+            // A range of words reads every term between its ends; dates have --since/--until.
+            UserInputLeaf::Range { field, .. } if field.as_deref() != Some("topic") => {
+                return Err(self
+                    .syntax("ranges of words are not supported (dates: since/until)".to_string()))
+            }
             // tantivy answers `field:*` from fast columns, which only the facets have here.
             UserInputLeaf::Exists { field } if field == "topic" || field == "date" => {
                 UserInputLeaf::Exists { field }
@@ -666,11 +678,23 @@ impl<'a> QueryBuilder<'a> {
                 return Ok(None);
             };
             let q: Box<dyn Query> = if lit.prefix {
-                let pattern = format!("{}.*", regex_syntax_escape(token));
-                Box::new(
-                    RegexQuery::from_pattern(&pattern, field)
-                        .map_err(|e| self.syntax(e.to_string()))?,
-                )
+                let (found, seen) = self.prefix_terms(field, token, MAX_PREFIX_TERMS)?;
+                if seen > found.len() {
+                    let mut notes = self.notes.borrow_mut();
+                    let head = format!("`{token}*` ");
+                    if !notes.iter().any(|n| n.starts_with(&head)) {
+                        notes.push(format!(
+                            "{head}begins {}{seen} words; searched with the {} most common",
+                            if seen >= MAX_SCANNED_COMPLETIONS {
+                                "over "
+                            } else {
+                                ""
+                            },
+                            found.len()
+                        ));
+                    }
+                }
+                Box::new(TermSetQuery::new(found))
             } else {
                 // As Elasticsearch's AUTO fuzziness: no edit under 3 characters, one up to
                 // 5; a two-letter `~2` would match every word of up to four letters.
@@ -691,6 +715,35 @@ impl<'a> QueryBuilder<'a> {
         }
         Ok(Some(Box::new(BooleanQuery::new(per_field))))
     }
+}
+
+/// The terms of `field` that begin with `prefix` (the first `MAX_SCANNED_COMPLETIONS` of each
+/// segment's dictionary), with their document frequencies.
+fn begun_by(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    prefix: &str,
+) -> Result<std::collections::HashMap<Vec<u8>, u64>> {
+    let mut found: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+    for reader in searcher.segment_readers() {
+        let dict = reader.inverted_index(field)?;
+        let mut stream = dict
+            .terms()
+            .range()
+            .ge(prefix.as_bytes())
+            .into_stream()
+            .map_err(|e| Error::Index(e.into()))?;
+        let mut scanned = 0;
+        while stream.advance() && scanned < MAX_SCANNED_COMPLETIONS {
+            let key = stream.key();
+            if !key.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            *found.entry(key.to_vec()).or_default() += stream.value().doc_freq as u64;
+            scanned += 1;
+        }
+    }
+    Ok(found)
 }
 
 /// A `TermQuery` with its field's boost; tantivy's parser leaves a boost of 1 out, and so does
@@ -742,19 +795,21 @@ fn human(e: QueryParserError) -> String {
     }
 }
 
-/// How many unquoted `word~N` terms the tree holds.
-fn fuzzy_terms(ast: &UserInputAst) -> usize {
+/// How many terms of the tree expand: `word~N`, `word*`, and phrases with `*` or `~N`.
+fn expanding_terms(ast: &UserInputAst) -> usize {
     match ast {
-        UserInputAst::Clause(clauses) => clauses.iter().map(|(_, sub)| fuzzy_terms(sub)).sum(),
-        UserInputAst::Boost(sub, _) => fuzzy_terms(sub),
+        UserInputAst::Clause(clauses) => clauses.iter().map(|(_, sub)| expanding_terms(sub)).sum(),
+        UserInputAst::Boost(sub, _) => expanding_terms(sub),
         UserInputAst::Leaf(leaf) => match leaf.as_ref() {
             UserInputLeaf::Literal(lit) if lit.delimiter == Delimiter::None => {
                 let fuzzy = lit
                     .phrase
                     .rsplit_once('~')
                     .is_some_and(|(word, n)| !word.is_empty() && n.parse::<u32>().is_ok());
-                usize::from(fuzzy || lit.slop > 0)
+                let prefix = lit.phrase.len() > 1 && lit.phrase.ends_with('*');
+                usize::from(fuzzy || prefix || lit.slop > 0 || lit.prefix)
             }
+            UserInputLeaf::Literal(lit) => usize::from(lit.slop > 0 || lit.prefix),
             _ => 0,
         },
     }
@@ -780,8 +835,8 @@ fn unknown_field(ast: &UserInputAst) -> Option<String> {
     }
 }
 
-/// Whether the tree holds anything tantivy's parser would get wrong: `term*`, `term~N`, an
-/// `arXiv:` field or `field:*`.
+/// Whether the tree holds anything tantivy's parser would get wrong or paperdex refuses:
+/// `term*`, `term~N`, an `arXiv:` field, `field:*`, a regex or a range of words.
 fn needs_rewrite(ast: &UserInputAst) -> bool {
     match ast {
         UserInputAst::Clause(clauses) => clauses.iter().any(|(_, sub)| needs_rewrite(sub)),
@@ -794,7 +849,8 @@ fn needs_rewrite(ast: &UserInputAst) -> bool {
                     || (lit.delimiter == Delimiter::None
                         && (lit.phrase.ends_with('*') || lit.phrase.contains('~')))
             }
-            UserInputLeaf::Exists { .. } => true,
+            UserInputLeaf::Exists { .. } | UserInputLeaf::Regex { .. } => true,
+            UserInputLeaf::Range { field, .. } => field.as_deref() != Some("topic"),
             _ => false,
         },
     }
@@ -835,17 +891,6 @@ fn truncate(text: &str, max: usize) -> &str {
     }
     let head = &text[..end];
     head.rfind(char::is_whitespace).map_or(head, |i| &head[..i])
-}
-
-fn regex_syntax_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~\"<>@".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
