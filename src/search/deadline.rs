@@ -36,11 +36,13 @@ impl Deadline {
     }
 
     /// `Searcher::search_with_executor`, stopping inside each segment at the deadline; a
-    /// collection cut short is `Err(TimedOut)`, never a partial answer.
+    /// collection cut short is `Err(TimedOut)`, never a partial answer. `wand` says that
+    /// `query` is a union of terms, which tantivy prunes with Block-WAND.
     pub fn search<C: Collector>(
         self,
         searcher: &Searcher,
         query: &dyn Query,
+        wand: bool,
         collector: &C,
         executor: &tantivy::Executor,
         scoring: EnableScoring,
@@ -52,6 +54,7 @@ impl Deadline {
         let weight = Timed {
             inner: query.weight(scoring)?,
             deadline,
+            wand,
         };
         let fruits = executor.map(
             |(ord, reader)| collector.collect_segment(&weight, ord as u32, reader),
@@ -66,6 +69,8 @@ impl Deadline {
 struct Timed {
     inner: Box<dyn Weight>,
     deadline: Instant,
+    /// The inner weight prunes with Block-WAND, which stops early once told to.
+    wand: bool,
 }
 
 impl Weight for Timed {
@@ -103,8 +108,23 @@ impl Weight for Timed {
         if Instant::now() >= self.deadline {
             return Ok(());
         }
-        // The inner weight keeps Block-WAND; past the deadline an infinite threshold lets it
-        // skip every remaining block without scoring.
+        if !self.wand {
+            // tantivy's own loop for scorers that do not prune, over a scorer that ends at
+            // the deadline (the inner one would run to the end of the segment).
+            let mut scorer = self.scorer(reader, 1.0)?;
+            let mut threshold = threshold;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                let score = scorer.score();
+                if score > threshold {
+                    threshold = callback(doc, score);
+                }
+                doc = scorer.advance();
+            }
+            return Ok(());
+        }
+        // Block-WAND stays; past the deadline an infinite threshold lets it skip every
+        // remaining block without scoring.
         let mut countdown = CHECK_EVERY;
         let mut stopped = false;
         self.inner
@@ -214,7 +234,7 @@ mod tests {
         let scoring = EnableScoring::enabled_from_searcher(&s);
         let top = || TopDocs::with_limit(5).order_by_score();
         let (docs, n) = later
-            .search(&s, &AllQuery, &(top(), Count), &exec, scoring)
+            .search(&s, &AllQuery, false, &(top(), Count), &exec, scoring)
             .unwrap();
         let (want_docs, want_n) = s.search(&AllQuery, &(top(), Count)).unwrap();
         assert_eq!((docs, n), (want_docs, want_n));
@@ -227,7 +247,7 @@ mod tests {
         let exec = tantivy::Executor::single_thread();
         let past = Deadline::at(Some(Instant::now()));
         let scoring = EnableScoring::disabled_from_searcher(&s);
-        let got = past.search(&s, &AllQuery, &Count, &exec, scoring);
+        let got = past.search(&s, &AllQuery, false, &Count, &exec, scoring);
         assert!(matches!(got, Err(Error::TimedOut)), "{got:?}");
     }
 
@@ -239,6 +259,7 @@ mod tests {
         let weight = Timed {
             inner: AllQuery.weight(scoring).unwrap(),
             deadline: Instant::now() + Duration::from_millis(30),
+            wand: false,
         };
         let mut scorer = weight.scorer(reader, 1.0).unwrap();
         let mut seen = 0u32;

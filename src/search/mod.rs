@@ -550,6 +550,7 @@ impl PaperIndex {
                     c.deadline,
                     searcher,
                     c.query,
+                    false,
                     &(
                         top.order_by_fast_field::<i64>("date_days", Order::Desc),
                         Count,
@@ -569,6 +570,7 @@ impl PaperIndex {
                         c.deadline,
                         searcher,
                         c.query,
+                        false,
                         &(top, Count, facets),
                         executor,
                     )?
@@ -580,20 +582,27 @@ impl PaperIndex {
                     // Block-WAND, keeping the papers whose bit is set in the AND of the
                     // words' postings (which also counts them).
                     let top = top.only(groups.clone());
-                    let docs = search_on(c.deadline, searcher, scoring, &top, executor)?;
+                    let docs = search_on(c.deadline, searcher, scoring, true, &top, executor)?;
                     (docs, top.counted(), None)
                 } else if c.every {
                     // Every word, a rare one among them: the intersection, which Block-WAND
                     // does not prune, is small; every match is scored anyway, so counting in
                     // the same pass is free.
-                    let (docs, total) =
-                        search_on(c.deadline, searcher, c.query, &(top, Count), executor)?;
+                    let (docs, total) = search_on(
+                        c.deadline,
+                        searcher,
+                        c.query,
+                        false,
+                        &(top, Count),
+                        executor,
+                    )?;
                     (docs, total, None)
                 } else {
                     // Alone, the top-k collector prunes with Block-WAND; counting separately
                     // skips scoring: a doc-frequency lookup for a single term, posting blocks
                     // ORed into a bitset for a union of terms.
-                    let collect = || search_on(c.deadline, searcher, c.query, &top, executor);
+                    let wand = c.union.is_some();
+                    let collect = || search_on(c.deadline, searcher, c.query, wand, &top, executor);
                     let count = || -> Result<usize> {
                         let n = match c.union {
                             Some(terms) => count::union_count(searcher, terms)?,
@@ -807,6 +816,12 @@ impl PaperIndex {
     }
 }
 
+/// Whether searching `text` may cost far more than a few words: terms that expand, phrases
+/// or a passage. The server runs such searches in a lane of their own.
+pub fn is_costly(text: &str) -> bool {
+    query::costly(text, MAX_KEY_WORDS)
+}
+
 /// Whether every word is in at least one paper in 32 (the intersection can be large): then
 /// every-word searches prune the union of the words instead of scoring the intersection in
 /// full (two-word p99 on the 115k listings: 1.4x the any-word search scoring it, BENCHMARKS.md).
@@ -905,6 +920,7 @@ fn search_on<C: Collector>(
     deadline: Deadline,
     searcher: &Searcher,
     query: &dyn Query,
+    wand: bool,
     collector: &C,
     executor: &Executor,
 ) -> Result<C::Fruit> {
@@ -913,7 +929,7 @@ fn search_on<C: Collector>(
     } else {
         EnableScoring::disabled_from_searcher(searcher)
     };
-    deadline.search(searcher, query, collector, executor, scoring)
+    deadline.search(searcher, query, wand, collector, executor, scoring)
 }
 
 fn make_hit(

@@ -795,6 +795,30 @@ fn human(e: QueryParserError) -> String {
     }
 }
 
+/// Whether the text may cost far more to search than a few words: terms that expand (`*`,
+/// `~N`), phrases (positions are read), or more than `max_words` words. The server gives such
+/// searches a lane of their own, so a flood of them cannot hold every slot.
+pub(crate) fn costly(text: &str, max_words: usize) -> bool {
+    if text.split_whitespace().nth(max_words).is_some() {
+        return true;
+    }
+    if !understand::has_syntax(text) {
+        return false;
+    }
+    query_grammar::parse_query(text).is_ok_and(|ast| expanding_terms(&ast) > 0 || phrases(&ast))
+}
+
+/// Whether the tree holds a quoted phrase of more than one word.
+fn phrases(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().any(|(_, sub)| phrases(sub)),
+        UserInputAst::Boost(sub, _) => phrases(sub),
+        UserInputAst::Leaf(leaf) => matches!(leaf.as_ref(),
+            UserInputLeaf::Literal(lit) if lit.delimiter != Delimiter::None
+                && lit.phrase.split_whitespace().nth(1).is_some()),
+    }
+}
+
 /// How many terms of the tree expand: `word~N`, `word*`, and phrases with `*` or `~N`.
 fn expanding_terms(ast: &UserInputAst) -> usize {
     match ast {
@@ -898,6 +922,30 @@ mod tests {
     use super::*;
     use crate::schema::SchemaConfig;
     use proptest::prelude::*;
+
+    #[test]
+    fn searches_that_expand_read_positions_or_hold_a_passage_are_costly() {
+        for cheap in [
+            "sparse attention",
+            "title:attention author:xu",
+            "attention -vision",
+            "\"attention\"",
+            "a quote \" not closed*",
+        ] {
+            assert!(!costly(cheap, 24), "{cheap}");
+        }
+        let passage = "word ".repeat(25);
+        for dear in [
+            "atten*",
+            "spars~1 attention",
+            "\"sparse attention\"",
+            "\"sparse attention\"~3",
+            "title:(a* OR b*)",
+            passage.as_str(),
+        ] {
+            assert!(costly(dear, 24), "{dear}");
+        }
+    }
 
     fn words() -> impl Strategy<Value = String> {
         let word = prop_oneof![
