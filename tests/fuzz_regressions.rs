@@ -40,3 +40,34 @@ fn http_params_inputs_found_by_fuzzing() {
 fn stdio_inputs_found_by_fuzzing() {
     replay("stdio", fuzz_cases::stdio);
 }
+
+#[test]
+fn query_cost_inputs_found_by_fuzzing() {
+    replay("query_cost", fuzz_cases::query_cost);
+}
+
+#[test]
+fn stdio_batch_inputs_found_by_fuzzing() {
+    replay("stdio_batch", fuzz_cases::stdio_batch);
+}
+
+/// The cost and batch checks on inputs written by hand: the hostile queries of issue 22 and
+/// batches at, under and over the bound.
+#[test]
+fn query_cost_and_stdio_batch_hold_on_their_seeds() {
+    for target in ["query_cost", "stdio_batch"] {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds")
+            .join(target);
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            match target {
+                "query_cost" => fuzz_cases::query_cost(&data),
+                _ => fuzz_cases::stdio_batch(&data),
+            }
+            n += 1;
+        }
+        assert!(n >= 3, "{} holds {n} seeds", dir.display());
+    }
+}

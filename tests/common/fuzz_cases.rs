@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use paperdex::ingest::read::{decode, Input};
 use paperdex::ingest::{parse, parse_lines, sniff, Format, ParseOptions};
 use paperdex::schema::SchemaConfig;
-use paperdex::search::{SearchRequest, SortOrder};
+use paperdex::search::{SearchRequest, SortOrder, SyntaxMode};
 use paperdex::server::{http, stdio};
 use paperdex::{Engine, IndexOptions};
 
@@ -127,6 +127,111 @@ pub fn stdio(data: &[u8]) {
         for r in replies {
             assert_ne!(r["error"]["code"], stdio::INTERNAL_ERROR, "{r}");
         }
+    }
+}
+
+/// Query cost: each byte adds a construct that expands or reads positions (a one- to
+/// three-letter prefix, a fuzzy term with any edit count, a phrase with a slop or a `*`, a
+/// range, a regex, an operator). Under a deadline a search answers, is a user error or is
+/// `TimedOut`, never a panic or an internal error; with strict syntax, more than 8 terms
+/// that expand is an error, never a search.
+pub fn query_cost(data: &[u8]) {
+    const WORDS: [&str; 8] = [
+        "a",
+        "at",
+        "att",
+        "model",
+        "sparse",
+        "attention",
+        "the",
+        "of",
+    ];
+    let mut parts = Vec::new();
+    let mut expanding = 0;
+    for pair in data.chunks(2) {
+        let (kind, arg) = (pair[0], pair.get(1).copied().unwrap_or(0));
+        let word = WORDS[arg as usize % WORDS.len()];
+        let letters = &"abcdefghijklmnopqrstuvwxyz0123456789"[(arg as usize % 34)..];
+        let stem = &letters[..1 + kind as usize / 64 % 3];
+        parts.push(match kind % 9 {
+            0 => {
+                expanding += 1;
+                format!("{stem}*")
+            }
+            1 => {
+                expanding += 1;
+                format!("{word}~{}", arg % 10)
+            }
+            2 => {
+                expanding += 1;
+                format!("\"{word} {stem}\"~{arg}")
+            }
+            3 => {
+                expanding += 1;
+                format!("\"{word} {stem}\"*")
+            }
+            4 => format!("title:[{stem} TO {word}]"),
+            5 => format!("abstract:/{stem}.*/"),
+            6 => ["AND", "OR", "NOT", "-", "+"][arg as usize % 5].to_string(),
+            7 => format!("({word}"),
+            _ => word.to_string(),
+        });
+    }
+    let q = parts.join(" ");
+    for syntax in [SyntaxMode::Auto, SyntaxMode::Strict] {
+        let req = SearchRequest {
+            q: q.clone(),
+            syntax,
+            limit: Some(100),
+            ..SearchRequest::default()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+        match engine().search_until(&req, deadline) {
+            Ok(_) => assert!(
+                syntax == SyntaxMode::Auto || expanding <= 8,
+                "{expanding} expanding terms searched with strict syntax: {q}"
+            ),
+            Err(paperdex::Error::TimedOut) => {}
+            Err(e) => assert!(e.is_user_error(), "internal error for {q:?}: {e}"),
+        }
+    }
+}
+
+/// stdio batches: the bytes pick how many searches a batch holds (up to 1.5x the bound) and
+/// each one's limit. A batch over `MAX_BATCH` gets one -32600 error; otherwise one reply per
+/// request, in order, each a result or an error object, and never an internal error.
+pub fn stdio_batch(data: &[u8]) {
+    let Some((&n, limits)) = data.split_first() else {
+        return;
+    };
+    let n = n as usize * stdio::MAX_BATCH * 3 / 2 / 255;
+    let batch: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let limit = limits.get(i).map_or(10, |&b| b as usize * 4);
+            serde_json::json!({
+                "jsonrpc": "2.0", "id": i, "method": "search",
+                "params": {"q": "attention model", "limit": limit}
+            })
+        })
+        .collect();
+    let line = serde_json::to_vec(&serde_json::Value::Array(batch)).expect("JSON");
+    let mut out = Vec::new();
+    stdio::run(engine(), &line[..], &mut out).expect("writing to a Vec cannot fail");
+    let reply: serde_json::Value = serde_json::from_slice(&out).expect("one JSON reply");
+    if n == 0 || n > stdio::MAX_BATCH {
+        assert_eq!(
+            reply["error"]["code"],
+            stdio::INVALID_REQUEST,
+            "{n}: {reply}"
+        );
+        return;
+    }
+    let replies = reply.as_array().expect("a batch gets an array");
+    assert_eq!(replies.len(), n);
+    for (i, r) in replies.iter().enumerate() {
+        assert_eq!(r["id"], i, "{r}");
+        assert!(r["result"].is_object() != r["error"].is_object(), "{r}");
+        assert_ne!(r["error"]["code"], stdio::INTERNAL_ERROR, "{r}");
     }
 }
 
