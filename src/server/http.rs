@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
 
+pub use super::conn::connection_limit;
 use crate::engine::{Engine, FacetsRequest};
 use crate::error::Error;
 use crate::search::{SearchRequest, SortOrder, SyntaxMode};
@@ -27,6 +28,16 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
 /// Default number of similar papers.
 const SIMILAR_LIMIT: usize = 5;
+
+/// Longest URI (path and query) answered; longer gets 414 `uri_too_long`. A query within
+/// `max_query_bytes` (4 KiB) takes at most 12 KiB percent-encoded, so this leaves room for
+/// pasted text to be searched on its opening; hyper answers 414 itself (empty body) only past
+/// 64 KiB (the `http` crate's limit), and 431 past `conn::MAX_HEAD_BYTES` of head.
+pub const MAX_URI_BYTES: usize = 32 * 1024;
+/// Most header bytes (names and values) answered; more gets 431 `headers_too_large`.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most header lines answered; more gets 431. hyper answers 431 itself past 100.
+pub const MAX_HEADERS: usize = 64;
 
 /// An error as every HTTP client sees it: `{"error": {"code", "message"}}`.
 pub struct ApiError {
@@ -72,6 +83,15 @@ impl IntoResponse for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
+/// Default `ServerOptions::header_timeout`.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `ServerOptions::send_timeout`.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `ServerOptions::max_connections`: under the usual `ulimit -n` of 1024.
+pub const MAX_CONNECTIONS: usize = 512;
+/// Default `ServerOptions::shutdown_grace`: a request within the default 2 s budget finishes.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
 /// How the server protects itself from slow or hostile requests.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -86,6 +106,17 @@ pub struct ServerOptions {
     /// Serve requests for any host name. Off, only loopback names are answered, so a page
     /// that rebinds its own name to 127.0.0.1 (DNS rebinding) cannot read the API.
     pub allow_remote: bool,
+    /// Time for a request's headers to arrive, counted from when the connection is ready for
+    /// them (accepted, or its previous response written): bounds half-sent requests, clients
+    /// dripping bytes and idle keep-alive connections alike.
+    pub header_timeout: Duration,
+    /// A response the client reads none of for this long ends its connection.
+    pub send_timeout: Duration,
+    /// Connections open at once (lowered to fit `RLIMIT_NOFILE`); one more closes the
+    /// connection that has waited longest for a request.
+    pub max_connections: usize,
+    /// On shutdown, how long requests in flight get to finish.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerOptions {
@@ -96,6 +127,10 @@ impl Default for ServerOptions {
             max_in_flight: (2 * cores).max(4),
             cors: None,
             allow_remote: false,
+            header_timeout: HEADER_TIMEOUT,
+            send_timeout: SEND_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 }
@@ -211,7 +246,7 @@ pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
     } else {
         router.layer(axum::middleware::from_fn(loopback_hosts_only))
     };
-    match &opts.cors {
+    let router = match &opts.cors {
         // Without it browsers refuse cross-origin reads: no CORS header is ever sent.
         None => router,
         Some(origin) => router.layer(
@@ -219,7 +254,47 @@ pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
                 .allow_origin(origin.clone())
                 .allow_methods([Method::GET]),
         ),
+    };
+    // Outermost, so every request is measured before anything reads it.
+    router.layer(axum::middleware::from_fn(size_limits))
+}
+
+/// 414 and 431 in the JSON shape, below the limits at which hyper answers them itself with
+/// an empty body.
+async fn size_limits(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let uri_bytes = uri.scheme_str().map_or(0, str::len)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return ApiError {
+            status: StatusCode::URI_TOO_LONG,
+            code: "uri_too_long",
+            message: format!(
+                "the URI has {uri_bytes} bytes, over the {MAX_URI_BYTES} served (a query is \
+                 searched on its first few KiB anyway: send less)"
+            ),
+        }
+        .into_response();
     }
+    let headers = req.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
+        return ApiError {
+            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            code: "headers_too_large",
+            message: format!(
+                "{} headers of {header_bytes} bytes; at most {MAX_HEADERS} headers of \
+                 {MAX_HEADER_BYTES} bytes are served",
+                headers.len()
+            ),
+        }
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Refuses requests whose `Host` is not a loopback name (403 `forbidden_host`).
@@ -265,16 +340,16 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then gives the requests in flight
+/// `opts.shutdown_grace` to finish; returns how many were still running then (they are
+/// dropped with the runtime). Connections and their limits: `super::conn`.
 pub async fn serve(
     engine: Arc<Engine>,
     opts: &ServerOptions,
     listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(engine, opts))
-        .with_graceful_shutdown(shutdown)
-        .await
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<usize> {
+    super::conn::serve(router(engine, opts), opts, listener, shutdown).await
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
