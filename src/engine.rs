@@ -179,6 +179,11 @@ impl Engine {
     /// A failing batch commits nothing; earlier commits stay intact.
     pub fn index(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
         let directory = &self.idx.directory;
+        // A write that failed before this run is not its cause.
+        directory.take_write_failure();
+        // What a killed run left (its uncommitted segments) goes first: on a full disk that
+        // is the room this run needs, which tantivy would free only at its first commit.
+        self.idx.remove_uncommitted_files();
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let indexed = std::thread::scope(move |scope| {
             // Merges read whole segments through mappings; their pages would count against the
@@ -192,22 +197,8 @@ impl Engine {
             drop(stop);
             indexed
         });
-        indexed.map_err(|err| match err {
-            Error::Index(
-                e @ (TantivyError::ErrorInThread(_)
-                | TantivyError::IoError(_)
-                | TantivyError::OpenWriteError(_)
-                | TantivyError::InternalError(_)),
-            ) => {
-                let _ = self.idx.reader.reload();
-                Error::WriteFailed {
-                    dir: self.idx.dir.clone(),
-                    kept: self.idx.reader.searcher().num_docs(),
-                    cause: e.to_string(),
-                }
-            }
-            other => other,
-        })
+        // The files this run wrote go; a failed write is named by its cause.
+        indexed.map_err(|err| self.idx.recover_from(err))
     }
 
     fn index_all(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
@@ -292,9 +283,15 @@ impl Engine {
 
     /// Removes papers by id; returns how many existed.
     pub fn delete(&self, ids: &[String]) -> Result<usize> {
+        self.idx.directory.take_write_failure();
         let mut writer = self.idx.writer(32 << 20)?;
-        let n = self.idx.delete(&writer, ids)?;
-        writer.commit()?;
+        let deleted = self
+            .idx
+            .delete(&writer, ids)
+            .and_then(|n| Ok(writer.commit().map(|_| n)?));
+        // The writer lock is released before what the failed commit wrote is removed.
+        drop(writer);
+        let n = deleted.map_err(|err| self.idx.recover_from(err))?;
         self.idx.reader.reload()?;
         Ok(n)
     }

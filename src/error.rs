@@ -26,12 +26,14 @@ pub enum Error {
     },
     #[error("schema file {path}: {message}")]
     Schema { path: String, message: String },
-    #[error("I/O error on {}: {source}", .path.display())]
+    // Causes are in the messages, so not also `source()`s: the CLI prints the chain (`{:#}`),
+    // which said each one again (tantivy's three times).
+    #[error("I/O error on {}: {error}", .path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("writing the index at {} failed, most likely on a full disk, a file size limit or a permission ({cause}); it keeps its last commit: {kept} papers", .dir.display())]
+    #[error("writing the index at {} failed: {cause}; it keeps its last commit: {kept} papers", .dir.display())]
     WriteFailed {
         dir: PathBuf,
         kept: u64,
@@ -40,7 +42,13 @@ pub enum Error {
     #[error("the search ran past its time budget and was stopped (a query over very many terms, such as short prefixes, can: make it more specific)")]
     TimedOut,
     #[error("index error: {0}")]
-    Index(#[from] tantivy::TantivyError),
+    Index(tantivy::TantivyError),
+}
+
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Error {
+        Error::Index(e)
+    }
 }
 
 impl Error {
@@ -70,10 +78,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

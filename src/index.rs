@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::directory::error::LockError;
+use tantivy::directory::{INDEX_WRITER_LOCK, META_LOCK};
 use tantivy::query::TermQuery;
 use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    Directory, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
+    TantivyError, Term,
+};
 use time::Date;
 
 use crate::directory::PaperDirectory;
@@ -220,6 +224,64 @@ impl PaperIndex {
             }
             other => Error::Index(other),
         })
+    }
+
+    /// What to report after a run or a delete failed with `err` (its writer dropped): the
+    /// files it wrote are removed first, and a failed write becomes `WriteFailed` naming the
+    /// first write the directory saw fail (tantivy's own error only says a worker died).
+    pub fn recover_from(&self, err: Error) -> Error {
+        self.remove_uncommitted_files();
+        let failure = self.directory.take_write_failure();
+        let cause = match (&err, failure) {
+            (Error::Index(_), Some(failure)) => failure.cause,
+            (
+                Error::Index(
+                    e @ (TantivyError::ErrorInThread(_)
+                    | TantivyError::IoError(_)
+                    | TantivyError::OpenWriteError(_)
+                    | TantivyError::InternalError(_)),
+                ),
+                None,
+            ) => format!("most likely a full disk, a file size limit or a permission: {e}"),
+            _ => return err,
+        };
+        let _ = self.reader.reload();
+        Error::WriteFailed {
+            dir: self.dir.clone(),
+            kept: self.reader.searcher().num_docs(),
+            cause,
+        }
+    }
+
+    /// Removes every file tantivy created that the last commit does not use: the segments
+    /// and delete files written since (a failed run's, 60 MB on a full disk, which would make
+    /// a rerun fail at once) and leftovers of merges. Only while no writer runs (another's new
+    /// segments are not in meta.json yet), under the meta lock a reader in another process
+    /// takes between reading meta.json and opening its files. Returns the bytes removed.
+    pub fn remove_uncommitted_files(&self) -> u64 {
+        let dir = self.index.directory();
+        let Ok(_writer) = dir.acquire_lock(&INDEX_WRITER_LOCK) else {
+            return 0;
+        };
+        let Ok(_meta) = dir.acquire_lock(&META_LOCK) else {
+            return 0;
+        };
+        let Ok(meta) = self.index.load_metas() else {
+            return 0;
+        };
+        let mut used = meta.list_segment_files();
+        used.insert(PathBuf::from("meta.json"));
+        let mut removed = 0;
+        for path in dir.list_managed_files() {
+            if used.contains(&path) {
+                continue;
+            }
+            let size = std::fs::metadata(self.dir.join(&path)).map_or(0, |m| m.len());
+            if dir.delete(&path).is_ok() {
+                removed += size;
+            }
+        }
+        removed
     }
 
     /// The stored paper of a document.

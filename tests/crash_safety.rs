@@ -29,28 +29,60 @@ fn papers(sb: &Sandbox) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn a_full_disk_fails_the_run_with_a_clear_error_and_keeps_the_last_commit() {
-    let sb = Sandbox::new();
-    sb.index_files(&[sample("arxiv-listings-sample.jsonl")]);
-    let before = papers(&sb);
-    assert!(before > 0);
-    // No file of this process may grow past 100 KB: writes fail with EFBIG, as on a full
-    // disk (SIGXFSZ ignored, so the write returns an error instead of killing the process).
+/// Files of `dir` that its last commit (meta.json) does not use: segment files of other
+/// segments, and anything else besides the two JSON files (hidden files, the locks and
+/// tantivy's list of its files, are not counted).
+fn leftovers(dir: &Path) -> Vec<String> {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+    let segments: Vec<String> = meta["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["segment_id"].as_str().unwrap().replace('-', ""))
+        .collect();
+    let mut left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            !name.starts_with('.')
+                && name != "meta.json"
+                && name != "paperdex.json"
+                && !segments.iter().any(|s| name.starts_with(s.as_str()))
+        })
+        .collect();
+    left.sort();
+    left
+}
+
+/// Bytes of the files of the last commit and the two JSON files (hidden files left out).
+fn committed_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.metadata().unwrap().len())
+        .sum()
+}
+
+/// `paperdex ARGS...` on `sb`'s index in a process whose files cannot grow past `bytes`:
+/// writes fail with EFBIG, "File too large", as on a full disk (SIGXFSZ ignored, so the
+/// write returns an error instead of killing the process).
+fn run_with_file_size_limit(sb: &Sandbox, bytes: u64, args: &[&std::ffi::OsStr]) -> Output {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"));
     cmd.env("HOME", sb.home.path())
         .env_remove("PAPERDEX_INDEX")
         .env_remove("RUST_BACKTRACE")
-        .arg("index")
+        .arg(args[0])
         .arg("--index")
         .arg(sb.index_dir())
-        .arg(listings_slice());
+        .args(&args[1..]);
     // SAFETY: only async-signal-safe libc calls between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let limit = libc::rlimit {
-                rlim_cur: 100_000,
-                rlim_max: 100_000,
+                rlim_cur: bytes,
+                rlim_max: bytes,
             };
             libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
             if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
@@ -59,15 +91,38 @@ fn a_full_disk_fails_the_run_with_a_clear_error_and_keeps_the_last_commit() {
             Ok(())
         });
     }
-    let out = cmd.output().unwrap();
+    cmd.output().unwrap()
+}
+
+/// A run that fails on a full disk says why in one line, removes what it wrote and keeps
+/// the last commit; with room again the same run completes.
+#[test]
+fn a_full_disk_fails_the_run_with_a_clear_error_and_keeps_the_last_commit() {
+    let sb = Sandbox::new();
+    sb.index_files(&[sample("arxiv-listings-sample.jsonl")]);
+    let before = papers(&sb);
+    assert!(before > 0);
+    let bytes_before = committed_bytes(sb.index_dir());
+    let out = run_with_file_size_limit(
+        &sb,
+        100_000,
+        &["index".as_ref(), listings_slice().as_os_str()],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("panicked at"), "{stderr}");
-    assert!(stderr.contains("writing the index at"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert!(
+        stderr.contains("writing the index at") && stderr.contains("failed: File too large"),
+        "the cause is named: {stderr}"
+    );
     assert!(
         stderr.contains(&format!("keeps its last commit: {before} papers")),
         "{stderr}"
     );
+    // What the failed run wrote is gone: the index holds its last commit and nothing more.
+    assert_eq!(leftovers(sb.index_dir()), Vec::<String>::new());
+    assert_eq!(committed_bytes(sb.index_dir()), bytes_before);
     // Nothing committed was lost or damaged, and with room again the same run completes.
     assert_eq!(papers(&sb), before);
     assert!(run(&sb, &["check"]).status.success());
@@ -76,6 +131,184 @@ fn a_full_disk_fails_the_run_with_a_clear_error_and_keeps_the_last_commit() {
     let added = report["added"].as_u64().unwrap();
     assert!(added > 1900, "{report}");
     assert_eq!(papers(&sb), before + added);
+}
+
+/// `delete` that cannot write its commit says why in one line, exit 1, and keeps the index.
+#[test]
+fn a_delete_on_a_full_disk_fails_with_one_clear_message_and_keeps_the_index() {
+    let sb = Sandbox::new();
+    sb.index_files(&[sample("arxiv-listings-sample.jsonl")]);
+    let before = papers(&sb);
+    let id = parse_json(&run(&sb, &["search", "--json", "learning", "--limit", "1"]).stdout)
+        ["hits"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Room for nothing: the deletes file of the commit cannot be written.
+    let out = run_with_file_size_limit(&sb, 0, &["delete".as_ref(), id.as_ref()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert!(stderr.contains("failed: File too large"), "{stderr}");
+    assert_eq!(stderr.matches("File too large").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("keeps its last commit: {before} papers")),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(sb.index_dir()), Vec::<String>::new());
+    assert_eq!(papers(&sb), before);
+    assert!(run(&sb, &["check"]).status.success());
+    // With room, the same delete goes through.
+    assert!(run(&sb, &["delete", &id]).status.success());
+    assert_eq!(papers(&sb), before - 1);
+}
+
+/// A tmpfs of a given size mounted on a directory, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts one, or says why not: `None` when not root (mounting needs it), a panic when
+    /// root and the mount fails, so CI (which runs as root) cannot skip the test silently.
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("not run: mounting a tmpfs needs root");
+            return None;
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={size}"))
+            .arg("tmpfs")
+            .arg(dir)
+            .status()
+            .expect("the mount command runs");
+        assert!(status.success(), "mount -t tmpfs failed as root: {status}");
+        Some(Tmpfs(dir.to_path_buf()))
+    }
+
+    fn resize(&self, size: &str) {
+        let status = std::process::Command::new("mount")
+            .arg("-o")
+            .arg(format!("remount,size={size}"))
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount: {status}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A real full disk (ENOSPC, a 3 MB tmpfs): the run names it in one line and removes what it
+/// wrote, so the next run has the room the index had; `delete` on a disk with no room left
+/// fails the same way, keeping the index; once the disk grows, the run completes.
+#[test]
+fn a_real_full_disk_is_named_and_its_room_given_back() {
+    let sb = Sandbox::new();
+    let disk = sb.home.path().join("disk");
+    let Some(tmpfs) = Tmpfs::mount(&disk, "3m") else {
+        return;
+    };
+    let dir = disk.join("index");
+    let at = |args: &[&std::ffi::OsStr]| {
+        common::isolated_cmd(sb.home.path())
+            .env_remove("RUST_BACKTRACE")
+            .arg(args[0])
+            .arg("--index")
+            .arg(&dir)
+            .args(&args[1..])
+            .output()
+            .unwrap()
+    };
+    let papers = || {
+        parse_json(&at(&["stats".as_ref(), "--json".as_ref()]).stdout)["papers"]
+            .as_u64()
+            .unwrap()
+    };
+    let sample_path = sample("arxiv-listings-sample.jsonl");
+    assert!(at(&["index".as_ref(), sample_path.as_os_str()])
+        .status
+        .success());
+    let before = papers();
+    let bytes_before = committed_bytes(&dir);
+
+    let out = at(&["index".as_ref(), listings_slice().as_os_str()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert!(
+        stderr.contains("failed: No space left on device (os error 28); it keeps its last commit"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("commit: {before} papers")),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(&dir), Vec::<String>::new());
+    assert_eq!(committed_bytes(&dir), bytes_before);
+    assert!(at(&["check".as_ref()]).status.success());
+    // The room is back: a small run fits.
+    let small = sample("arxiv-snapshot-sample.jsonl");
+    let out = at(&["index".as_ref(), small.as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = papers();
+    assert!(kept > before);
+
+    // No room at all: `delete` cannot write its commit.
+    let mut filler = std::fs::File::create(disk.join("filler")).unwrap();
+    let chunk = vec![0u8; 64 << 10];
+    while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+    drop(filler);
+    let search = ["search", "--json", "learning", "--limit", "1"].map(std::ffi::OsStr::new);
+    let id = parse_json(&at(&search).stdout)["hits"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = at(&["delete".as_ref(), id.as_ref()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert_eq!(
+        stderr.matches("No space left on device").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("commit: {kept} papers")),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(&dir), Vec::<String>::new());
+    assert_eq!(papers(), kept);
+    assert!(at(&["check".as_ref()]).status.success());
+
+    // A larger disk: the run that failed completes.
+    std::fs::remove_file(disk.join("filler")).unwrap();
+    tmpfs.resize("64m");
+    let out = at(&[
+        "index".as_ref(),
+        "--json".as_ref(),
+        listings_slice().as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let added = parse_json(&out.stdout)["added"].as_u64().unwrap();
+    assert!(added > 1900, "{added}");
+    assert_eq!(papers(), kept + added);
 }
 
 #[derive(Clone, Copy, Debug)]
