@@ -1,6 +1,7 @@
 //! The library error type: the caller's mistakes (bad query, bad file, locked index) are kept
 //! apart from internal failures so every front door can map them (exit 2 / HTTP 4xx / -32602).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// Errors returned by the engine.
@@ -86,4 +87,40 @@ impl Error {
     }
 }
 
+/// `text` for a terminal: control characters (C0, DEL, C1: newline, tab, ESC...) escaped as
+/// `escape_debug` writes them (`\n`, `\u{1b}`), the rest as is (`é` stays `é`). File names
+/// and parsed text may hold any: printed raw, a newline in a name forges an output line and
+/// an escape sequence drives the terminal. JSON output keeps the exact text.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_letters_kept() {
+        assert_eq!(escape_controls("plain é ü 中.jsonl"), "plain é ü 中.jsonl");
+        assert_eq!(
+            escape_controls("a\n3 papers\r\t\x1b[2J\x7f\u{85}\0.jsonl"),
+            "a\\n3 papers\\r\\t\\u{1b}[2J\\u{7f}\\u{85}\\0.jsonl"
+        );
+        // Escaping twice changes nothing more: a backslash is not a control character.
+        let once = escape_controls("x\ny").into_owned();
+        assert_eq!(escape_controls(&once), once);
+    }
+}

@@ -17,12 +17,25 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| cli::run(args)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {
-            eprintln!("paperdex: error: {err:#}");
+            eprintln!("paperdex: error: {}", printable(&err));
             ExitCode::from(cli::exit_code(&err))
         }
         // The hook has said what happened.
         Err(_) => ExitCode::FAILURE,
     }
+}
+
+/// The error as one line, whatever the file names and inputs it quotes hold (a newline in a
+/// name would forge a line, an escape sequence drive the terminal); only a schema file's
+/// parse error keeps its lines, which point at the place in the file.
+fn printable(err: &anyhow::Error) -> String {
+    use paperdex::error::escape_controls;
+    let message = format!("{err:#}");
+    if let Some(paperdex::Error::Schema { .. }) = err.downcast_ref() {
+        let lines: Vec<_> = message.split('\n').map(escape_controls).collect();
+        return lines.join("\n");
+    }
+    escape_controls(&message).into_owned()
 }
 
 /// A panic (a bug, or tantivy reading damaged index bytes) prints one clear error and the way

@@ -753,3 +753,65 @@ fn show_similar_search_and_delete_take_every_id_form() {
         .stdout(predicate::str::contains("deleted 1 of 1"));
     sb.sub("show").arg("2502.00511").assert().code(1);
 }
+
+/// A file name is terminal text only escaped: one with a newline and an ESC shows as
+/// `\n` and `\u{1b}` in skip lines, `show` and errors, never raw (a forged summary line, a
+/// cleared screen); JSON keeps the exact name.
+#[test]
+fn control_characters_in_file_names_are_escaped_on_the_terminal_and_exact_in_json() {
+    let sb = Sandbox::new();
+    let name = "a\n3 papers indexed\x1b[2J.jsonl";
+    let escaped = "a\\n3 papers indexed\\u{1b}[2J.jsonl";
+    let record = listing(
+        "2502.07001",
+        "Names with escapes",
+        "An abstract about file names.",
+        "2025-02-10",
+        "cs.CL",
+    );
+    let file = write_file(sb.home.path(), name, format!("{record}\nnot json\n"));
+    let no_raw_name = |what: &str, text: &str| {
+        assert!(!text.contains('\x1b'), "{what}: raw ESC in {text:?}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("3 papers indexed")),
+            "{what}: forged line in {text:?}"
+        );
+    };
+
+    let out = sb.sub("index").arg(&file).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    no_raw_name("index stdout", &stdout);
+    no_raw_name("index stderr", &stderr);
+    assert!(
+        stderr.contains(&format!("skipped {escaped}:2: ")),
+        "{stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "one summary line: {stdout}");
+
+    let out = sb.sub("show").arg("2502.07001").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    no_raw_name("show", &stdout);
+    assert!(
+        stdout.contains(&format!("source  {escaped}:1 ")),
+        "{stdout}"
+    );
+
+    // JSON escapes the name itself and keeps it exact.
+    let report = sb.index_files(std::slice::from_ref(&file));
+    assert_eq!(report["skipped"][0]["file"], name, "{report}");
+    assert_eq!(sb.show_json("2502.07001")["sources"][0]["file"], name);
+
+    // An error naming the path is one line.
+    let missing = sb.home.path().join("gone\n\x1b[2J.jsonl");
+    let out = sb.sub("index").arg(&missing).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    no_raw_name("error", &stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("gone\\n\\u{1b}[2J.jsonl"), "{stderr}");
+}

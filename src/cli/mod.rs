@@ -160,7 +160,7 @@ fn open_for_reading(global: &Global) -> Result<Engine> {
     if is_default && !paperdex::index::exists(&dir) {
         eprintln!(
             "paperdex: no index at {}; building it from the bundled corpus-samples/ (run `paperdex index PATHS...` to index your own files)",
-            dir.display()
+            paperdex::error::escape_controls(&dir.display().to_string())
         );
         let engine = Engine::open_or_create(&dir, schema)?;
         let report = engine.index(&bundled_samples(), &IndexOptions::default())?;

@@ -3,6 +3,7 @@
 use anyhow::{bail, Result};
 use clap::Args;
 
+use paperdex::error::escape_controls as esc;
 use paperdex::Engine;
 
 use super::render::{print_json, Painter};
@@ -27,8 +28,10 @@ pub fn run_show(engine: &Engine, args: &ShowArgs) -> Result<()> {
         return print_json(&paper);
     }
     let p = Painter::stdout();
-    println!("{}", p.bold(&paper.title));
-    let line = |label: &str, value: &str| println!("{:>10}  {value}", p.dim(label));
+    // Every value came from an input file (sources are file names): control characters in
+    // them are shown escaped, never sent to the terminal.
+    println!("{}", p.bold(&esc(&paper.title)));
+    let line = |label: &str, value: &str| println!("{:>10}  {}", p.dim(label), esc(value));
     line("id", &paper.id);
     if !paper.authors.is_empty() {
         line("authors", &paper.authors.join(", "));
@@ -57,7 +60,7 @@ pub fn run_show(engine: &Engine, args: &ShowArgs) -> Result<()> {
         line("source", &format!("{}:{} ({})", s.file, s.line, s.format));
     }
     println!();
-    println!("{}", paper.abstract_text);
+    println!("{}", esc(&paper.abstract_text));
     Ok(())
 }
 
@@ -66,7 +69,7 @@ pub fn run_stats(engine: &Engine, args: &StatsArgs) -> Result<()> {
     if args.json {
         return print_json(&stats);
     }
-    println!("index           {}", stats.index);
+    println!("index           {}", esc(&stats.index));
     println!("papers          {}", stats.papers);
     println!(
         "size            {:.1} MB ({} bytes, {} segment(s))",
@@ -101,7 +104,8 @@ pub fn run_check(engine: &Engine, args: &StatsArgs) -> Result<()> {
     } else if report.damaged.is_empty() {
         println!(
             "{}: every file matches its checksum ({} papers)",
-            report.index, report.papers
+            esc(&report.index),
+            report.papers
         );
     }
     if !report.damaged.is_empty() {

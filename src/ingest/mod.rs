@@ -119,9 +119,17 @@ pub struct Skip {
     pub reason: String,
 }
 
+/// For terminals: a file name (or a reason quoting it) with a newline would forge lines.
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+        use crate::error::escape_controls as esc;
+        write!(
+            f,
+            "{}:{}: {}",
+            esc(&self.file),
+            self.line,
+            esc(&self.reason)
+        )
     }
 }
 
