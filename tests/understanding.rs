@@ -495,7 +495,9 @@ fn fuzzy_terms_are_bounded_in_number_and_in_edits() {
     let r = search(nine);
     assert_eq!(r.interpreted, Interpreted::Words);
     assert!(
-        r.notes.iter().any(|n| n.contains("at most 8 terms with `*` or `~N`")),
+        r.notes
+            .iter()
+            .any(|n| n.contains("at most 8 terms with `*` or `~N`")),
         "{:?}",
         r.notes
     );
@@ -524,17 +526,27 @@ fn prefixes_stand_for_their_most_common_words_and_count_among_expanding_terms() 
     // A prefix that begins few words is all of them, without a note.
     let atten = strict("attent*").unwrap();
     assert!(atten.notes.is_empty(), "{:?}", atten.notes);
-    assert_eq!(atten.total, strict("attention OR attentive OR attentional").unwrap().total);
+    assert_eq!(
+        atten.total,
+        strict("attention OR attentive OR attentional")
+            .unwrap()
+            .total
+    );
     // One that begins thousands reads the postings of its 64 most common words, and says so.
     let a = strict("a*").unwrap();
     assert!(
-        a.notes.iter().any(|n| n.starts_with("`a*` begins") && n.contains("the 64 most common")),
+        a.notes
+            .iter()
+            .any(|n| n.starts_with("`a*` begins") && n.contains("the 64 most common")),
         "{:?}",
         a.notes
     );
     assert!(a.total > 0 && a.total <= strict("*").map_or(usize::MAX, |r| r.total));
     // Nine prefixes, or prefixes and fuzzy terms together: too many; words, or an error.
-    for nine in ["a* b* c* d* e* f* g* h* i*", "a* b* c* d* spars~1 blok~1 e* f* g*"] {
+    for nine in [
+        "a* b* c* d* e* f* g* h* i*",
+        "a* b* c* d* spars~1 blok~1 e* f* g*",
+    ] {
         let r = search(nine);
         assert_eq!(r.interpreted, Interpreted::Words, "{nine}");
         let err = strict(nine).unwrap_err();

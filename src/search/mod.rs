@@ -511,7 +511,7 @@ impl PaperIndex {
         } else {
             HashMap::new()
         };
-        let hits = self.fetch_hits(&searcher, ranked, snippets, |addr, paper| {
+        let hits = self.fetch_hits(&searcher, ranked, snippets, deadline, |addr, paper| {
             req.explain.then(|| {
                 let bm25 = bm25.get(&addr).copied().unwrap_or(0.0);
                 explain(&plan, bm25, paper)
@@ -737,7 +737,9 @@ impl PaperIndex {
         let (ranked, total) = similar::top(self, &searcher, &query, &paper, method, limit)?;
         let ranked = ranked.into_iter().map(|(s, a)| (Some(s), a)).collect();
         let snippets = Some(self.highlighter(&searcher, &*like)?);
-        let hits = self.fetch_hits(&searcher, ranked, snippets, |_, _| None)?;
+        let hits = self.fetch_hits(&searcher, ranked, snippets, Deadline::default(), |_, _| {
+            None
+        })?;
         Ok(SearchResponse {
             query: format!("similar:{}", paper.id),
             interpreted: Interpreted::Id,
@@ -759,9 +761,12 @@ impl PaperIndex {
         searcher: &Searcher,
         ranked: Vec<(Option<f32>, DocAddress)>,
         snippets: Option<Highlighter>,
+        deadline: Deadline,
         explain: impl Fn(DocAddress, &Paper) -> Option<Explain> + Sync,
     ) -> Result<Vec<Hit>> {
+        // A thousand hits with snippets take a while: a search out of time stops here too.
         let hit = |snippets: &mut Option<Highlighter>, (score, addr): (Option<f32>, DocAddress)| {
+            deadline.check()?;
             let paper = self.paper_of(&searcher.doc(addr)?)?;
             let explain = explain(addr, &paper);
             Ok(make_hit(paper, score, snippets.as_mut(), explain))

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -40,6 +40,7 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const MAX_HEADERS: usize = 64;
 
 /// An error as every HTTP client sees it: `{"error": {"code", "message"}}`.
+#[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
@@ -135,50 +136,67 @@ impl Default for ServerOptions {
     }
 }
 
+const NEVER_CLOSED: &str = "the semaphores are never closed";
+
 /// What every handler shares.
 pub struct App {
     engine: Arc<Engine>,
     slots: Arc<Semaphore>,
+    /// Searches that may cost far more than a few words (`search::is_costly`) first take one
+    /// of these, half the slots: a flood of them leaves the other half to everyone else.
+    costly_slots: Arc<Semaphore>,
     time_budget: Duration,
 }
 
 impl App {
-    /// Runs engine work on tokio's blocking pool within the time budget; a panic becomes a
-    /// 500, never a dead server.
-    async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// Runs engine work on tokio's blocking pool within the time budget, given the deadline
+    /// it must stop at (searches stop inside their collection; a request that waited for a
+    /// slot until then never starts); a panic becomes a 500, never a dead server. `costly`
+    /// work waits for a costly slot first.
+    async fn run<T, F>(&self, costly: bool, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
+        F: FnOnce(&Engine, Instant) -> crate::Result<T> + Send + 'static,
     {
+        let deadline = Instant::now() + self.time_budget;
         let engine = self.engine.clone();
         let slots = self.slots.clone();
+        let costly_slots = costly.then(|| self.costly_slots.clone());
         let job = async move {
-            let slot = slots
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
+            let lane = match costly_slots {
+                Some(lane) => Some(lane.acquire_owned().await.expect(NEVER_CLOSED)),
+                None => None,
+            };
+            let slot = slots.acquire_owned().await.expect(NEVER_CLOSED);
             tokio::task::spawn_blocking(move || {
-                let _slot = slot;
-                work(&engine)
+                let _slots = (lane, slot);
+                if Instant::now() >= deadline {
+                    return Err(crate::Error::TimedOut);
+                }
+                work(&engine, deadline)
             })
             .await
         };
-        match tokio::time::timeout(self.time_budget, job).await {
+        match tokio::time::timeout_at(deadline.into(), job).await {
+            Ok(Ok(Err(crate::Error::TimedOut))) | Err(_) => Err(self.timed_out()),
             Ok(Ok(result)) => result.map_err(ApiError::from),
             Ok(Err(_)) => Err(ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",
                 message: "the request failed inside paperdex".into(),
             }),
-            Err(_) => Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "timeout",
-                message: format!(
-                    "the request took longer than its {} ms budget (a query over very many \
-                     terms, such as short prefixes, can: make it more specific)",
-                    self.time_budget.as_millis()
-                ),
-            }),
+        }
+    }
+
+    fn timed_out(&self) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "timeout",
+            message: format!(
+                "the request took longer than its {} ms budget (a query over very many terms, \
+                 such as short prefixes, can: make it more specific)",
+                self.time_budget.as_millis()
+            ),
         }
     }
 }
@@ -202,6 +220,7 @@ pub fn router(engine: Arc<Engine>, opts: &ServerOptions) -> Router {
     let app = Arc::new(App {
         engine,
         slots: Arc::new(Semaphore::new(opts.max_in_flight.max(1))),
+        costly_slots: Arc::new(Semaphore::new((opts.max_in_flight / 2).max(1))),
         time_budget: opts.time_budget,
     });
     let router = Router::new()
@@ -465,7 +484,10 @@ pub fn search_request(raw: Option<String>) -> Result<SearchRequest, ApiError> {
 
 async fn search(State(app): Shared, RawQuery(raw): RawQuery) -> ApiResult {
     let req = search_request(raw)?;
-    let response = app.run(move |e| e.search(&req)).await?;
+    let costly = crate::search::is_costly(&req.q);
+    let response = app
+        .run(costly, move |e, deadline| e.search_until(&req, deadline))
+        .await?;
     Ok(Json(response).into_response())
 }
 
@@ -478,7 +500,12 @@ async fn facets(State(app): Shared, RawQuery(raw): RawQuery) -> ApiResult {
             _ => return Err(unknown(&key, &["topic", "q"])),
         }
     }
-    let counts = app.run(move |e| e.facets(&req)).await?;
+    let costly = crate::search::is_costly(&req.q);
+    let counts = app
+        .run(costly, move |e, deadline| {
+            e.facets_until(&req, Some(deadline))
+        })
+        .await?;
     Ok(Json(counts).into_response())
 }
 
@@ -490,7 +517,7 @@ fn path_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
 
 async fn paper(State(app): Shared, path: Result<Path<String>, PathRejection>) -> ApiResult {
     let id = path_id(path)?;
-    let paper = app.run(move |e| e.get(&id)).await?;
+    let paper = app.run(false, move |e, _| e.get(&id)).await?;
     Ok(Json(paper).into_response())
 }
 
@@ -507,14 +534,97 @@ async fn similar(
             _ => return Err(unknown(&key, &["limit"])),
         }
     }
-    let response = app.run(move |e| e.similar(&id, limit)).await?;
+    let response = app.run(false, move |e, _| e.similar(&id, limit)).await?;
     Ok(Json(response).into_response())
 }
 
 async fn health(State(app): Shared) -> ApiResult {
-    let stats = app.run(|e| e.stats()).await?;
+    let stats = app.run(false, |e, _| e.stats()).await?;
     Ok(
         Json(json!({ "status": "ok", "papers": stats.papers, "last_date": stats.last_date }))
             .into_response(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::schema::SchemaConfig;
+
+    fn app(slots: usize, budget: Duration) -> (tempfile::TempDir, Arc<App>) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open_or_create(dir.path(), SchemaConfig::builtin()).unwrap();
+        let app = App {
+            engine: Arc::new(engine),
+            slots: Arc::new(Semaphore::new(slots)),
+            costly_slots: Arc::new(Semaphore::new((slots / 2).max(1))),
+            time_budget: budget,
+        };
+        (dir, Arc::new(app))
+    }
+
+    /// A flood of costly requests holds half the slots at most: a cheap request that comes
+    /// after them is done before any of them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn costly_requests_leave_slots_to_the_rest() {
+        let (_dir, app) = app(4, Duration::from_secs(30));
+        let done = Arc::new(Mutex::new(Vec::new()));
+        let mut flood = Vec::new();
+        for i in 0..8 {
+            let (app, done) = (app.clone(), done.clone());
+            flood.push(tokio::spawn(async move {
+                app.run(true, move |_, _| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    Ok(())
+                })
+                .await
+                .unwrap();
+                done.lock().unwrap().push(format!("costly {i}"));
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.run(false, |_, _| Ok(())).await.unwrap();
+        done.lock().unwrap().push("cheap".into());
+        for f in flood {
+            f.await.unwrap();
+        }
+        let done = done.lock().unwrap();
+        assert_eq!(done.len(), 9);
+        assert_eq!(done[0], "cheap", "{done:?}");
+    }
+
+    /// Work that waited for a slot past its deadline is answered 503 and never starts; work
+    /// that runs is handed the deadline.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_that_waited_past_its_deadline_never_starts() {
+        let (_dir, app) = app(1, Duration::from_millis(200));
+        let started = Arc::new(AtomicUsize::new(0));
+        let mut all = Vec::new();
+        for _ in 0..4 {
+            let (app, started) = (app.clone(), started.clone());
+            all.push(tokio::spawn(async move {
+                app.run(false, move |_, deadline| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    // As a search does: work until the deadline, then stop.
+                    while Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err::<(), _>(crate::Error::TimedOut)
+                })
+                .await
+            }));
+        }
+        for job in all {
+            let err = job.await.unwrap().unwrap_err();
+            assert_eq!(
+                (err.status, err.code),
+                (StatusCode::SERVICE_UNAVAILABLE, "timeout")
+            );
+        }
+        // One slot, a 200 ms budget, all four arrived together: only the first ran.
+        assert_eq!(started.load(Ordering::SeqCst), 1);
+    }
 }
