@@ -36,6 +36,8 @@ pub struct IndexOptions {
     pub memory_budget: usize,
     /// Commit after at most this many papers written (an interrupted run keeps every commit).
     pub commit_every: usize,
+    /// Follow symbolic links to directories while walking one (loops are reported).
+    pub follow: bool,
 }
 
 impl IndexOptions {
@@ -57,6 +59,7 @@ impl Default for IndexOptions {
             progress: false,
             memory_budget: 512 << 20,
             commit_every: 250_000,
+            follow: false,
         }
     }
 }
@@ -173,9 +176,10 @@ impl Engine {
         &self.idx
     }
 
-    /// Indexes inputs. Whole-page formats are parsed in parallel and committed together;
-    /// line-based formats stream in batches (parsed in parallel, committed one by one), so
-    /// memory stays within the budget and an interrupted run keeps every finished batch.
+    /// Indexes inputs, opened one at a time. Whole pages are read in groups of a batch's size
+    /// (each page at most `read::MAX_PAGE_BYTES`) and parsed in parallel; line-based formats
+    /// stream in batches (parsed in parallel), so memory stays within the budget for any
+    /// input and any number of files, and an interrupted run keeps every commit.
     /// A failing batch commits nothing; earlier commits stay intact.
     pub fn index(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
         let directory = &self.idx.directory;
@@ -203,11 +207,12 @@ impl Engine {
 
     fn index_all(&self, inputs: &[Input], opts: &IndexOptions) -> Result<IndexReport> {
         let started = Instant::now();
-        let files = read::expand(inputs)?;
+        let expanded = read::expand(inputs, opts.follow)?;
         let mut run = Run {
             writer: self.idx.writer(opts.writer_heap_bytes())?,
             report: IndexReport {
-                files: files.len(),
+                files: expanded.files.len(),
+                skipped: expanded.skipped,
                 ..IndexReport::default()
             },
             seen: FxHashSet::default(),
@@ -215,62 +220,44 @@ impl Engine {
             since_commit: 0,
             opts,
         };
-        let mut sources = Vec::with_capacity(files.len());
-        for input in &files {
-            sources.push(read::open(input)?);
-        }
-        let total = sources.iter().map(|s| s.size).sum::<Option<u64>>();
+        let total = expanded
+            .files
+            .iter()
+            .map(read::size_on_disk)
+            .sum::<Option<u64>>();
         let progress = Progress::new(opts.progress, total);
-        let mut whole = Vec::new();
-        let mut streamed = Vec::new();
-        for mut src in sources {
-            let format = match opts.format {
-                Some(f) => Some(f),
-                None => {
-                    let name = src.name.clone();
-                    ingest::sniff(&name, src.head()?)
+        // Each file is sniffed and closed, then opened again when its turn comes: open files
+        // and their buffers are one at a time, whatever the number of inputs.
+        let mut queue = Vec::with_capacity(expanded.files.len());
+        for input in expanded.files {
+            if let Some(format) = opts.format {
+                queue.push((read::Pending::Closed(input), format));
+                continue;
+            }
+            let mut src = match read::try_open(&input) {
+                Ok(src) => src,
+                Err(skip) => {
+                    run.report.skipped.push(skip);
+                    continue;
                 }
             };
-            match format {
+            let name = src.name.clone();
+            match ingest::sniff(&name, src.head()?) {
                 None => run.report.skipped.push(Skip {
                     file: src.display.clone(),
                     line: 1,
                     reason: "unrecognized format (pass --format)".into(),
                 }),
-                Some(f) if f.is_line_based() => streamed.push((src, f)),
-                Some(f) => whole.push((src, f)),
+                Some(format) if src.reopenable() => {
+                    queue.push((read::Pending::Closed(input), format))
+                }
+                Some(format) => queue.push((read::Pending::Open(src), format)),
             }
         }
-        if !whole.is_empty() {
-            let parsed: Vec<Result<(u64, ingest::Parsed)>> = whole
-                .into_par_iter()
-                .map(|(mut src, format)| {
-                    let (text, bad_lines) = src.read_all()?;
-                    let mut parsed = if text.trim().is_empty() {
-                        ingest::Parsed {
-                            papers: Vec::new(),
-                            skipped: vec![empty_file(&src.name)],
-                        }
-                    } else {
-                        ingest::parse(&src.name, &text, format, &opts.parse)
-                    };
-                    parsed.skipped.splice(0..0, bad_lines);
-                    Ok((src.bytes_read(), parsed))
-                })
-                .collect();
-            let mut papers = Vec::new();
-            for item in parsed {
-                let (bytes, parsed) = item?;
-                run.report.bytes += bytes as usize;
-                run.report.records += parsed.papers.len();
-                run.report.skipped.extend(parsed.skipped);
-                papers.extend(parsed.papers);
-            }
-            run.apply(&self.idx, papers)?;
-            progress.update(run.report.bytes as u64, run.report.records);
-        }
-        if !streamed.is_empty() {
-            run.stream(&self.idx, streamed, &progress)?;
+        // Whole pages first, then JSON lines, each kind in the order given.
+        queue.sort_by_key(|(_, format)| format.is_line_based());
+        if !queue.is_empty() {
+            run.stream(&self.idx, queue, &progress)?;
         }
         run.check_strict()?;
         run.commit(&self.idx)?;
@@ -404,14 +391,158 @@ struct Run<'a> {
 enum Parsed {
     Batch {
         parsed: ingest::Parsed,
-        /// Bytes of all streamed inputs consumed so far, for progress.
+        /// Raw bytes of all inputs read so far, for progress.
         done: u64,
     },
-    FileEnd {
-        name: String,
-        lines: usize,
-        bytes: u64,
-    },
+    /// A line-based file is read to its end.
+    FileEnd { done: u64, skip: Option<Skip> },
+}
+
+/// A whole page read, waiting with its group to be parsed.
+struct Page {
+    name: String,
+    format: Format,
+    /// None when the file was not read (too large, cannot be opened): `skipped` says why.
+    text: Option<String>,
+    skipped: Vec<Skip>,
+}
+
+/// The reading thread: inputs in order, opened one at a time. Whole pages are read into
+/// groups of about `batch_bytes` of text, each group parsed in parallel (a page a task) and
+/// handed over as one batch, so pages take memory by the group and not all at once;
+/// line-based files are cut into batches. Stops at a read error (handed over) or when the
+/// indexing side stopped (a closed channel).
+fn read_inputs(
+    inputs: Vec<(read::Pending, Format)>,
+    opts: &IndexOptions,
+    tx: &std::sync::mpsc::SyncSender<Result<Parsed>>,
+) {
+    let batch_lines = opts.commit_every.min(READ_BATCH_LINES);
+    let send = |msg: Result<Parsed>| tx.send(msg).is_ok();
+    let flush = |group: &mut Vec<Page>, done: u64| {
+        group.is_empty()
+            || send(Ok(Parsed::Batch {
+                parsed: parse_pages(std::mem::take(group), &opts.parse),
+                done,
+            }))
+    };
+    let (mut group, mut group_bytes, mut done) = (Vec::new(), 0, 0);
+    for (pending, format) in inputs {
+        let opened = pending.open();
+        if !format.is_line_based() {
+            let (name, page) = match opened {
+                Ok(mut src) => match src.read_all() {
+                    Ok(page) => {
+                        done += src.bytes_read();
+                        (src.name, page)
+                    }
+                    Err(e) => {
+                        send(Err(e));
+                        return;
+                    }
+                },
+                Err(skip) => (String::new(), read::Page::TooLarge(skip)),
+            };
+            let page = match page {
+                read::Page::Text { text, skipped } => {
+                    group_bytes += text.len();
+                    Page {
+                        name,
+                        format,
+                        text: Some(text),
+                        skipped,
+                    }
+                }
+                read::Page::TooLarge(skip) => Page {
+                    name,
+                    format,
+                    text: None,
+                    skipped: vec![skip],
+                },
+            };
+            group.push(page);
+            if group_bytes >= opts.batch_bytes() {
+                if !flush(&mut group, done) {
+                    return;
+                }
+                group_bytes = 0;
+            }
+            continue;
+        }
+        if !flush(&mut group, done) {
+            return;
+        }
+        group_bytes = 0;
+        let mut src = match opened {
+            Ok(src) => src,
+            Err(skip) => {
+                if !send(Ok(Parsed::FileEnd {
+                    done,
+                    skip: Some(skip),
+                })) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let mut lines = 0;
+        loop {
+            let msg = match src.next_batch(batch_lines, opts.batch_bytes()) {
+                Ok(None) => break,
+                Ok(Some(mut batch)) => {
+                    lines += batch.lines;
+                    let mut parsed = parse_batch(&src.name, &batch, format, &opts.parse);
+                    parsed.skipped.append(&mut batch.skipped);
+                    parsed.skipped.sort_by_key(|s| s.line);
+                    src.recycle(batch);
+                    Ok(Parsed::Batch {
+                        parsed,
+                        done: done + src.bytes_read(),
+                    })
+                }
+                Err(e) => Err(e),
+            };
+            let failed = msg.is_err();
+            // A closed channel means the indexing side stopped: stop reading.
+            if !send(msg) || failed {
+                return;
+            }
+        }
+        done += src.bytes_read();
+        let end = Parsed::FileEnd {
+            done,
+            skip: (lines == 0).then(|| empty_file(&src.name)),
+        };
+        if !send(Ok(end)) {
+            return;
+        }
+    }
+    flush(&mut group, done);
+}
+
+/// Parses a group of whole pages in parallel, a page a task, keeping their order.
+fn parse_pages(group: Vec<Page>, opts: &ParseOptions) -> ingest::Parsed {
+    let parts: Vec<ingest::Parsed> = group
+        .into_par_iter()
+        .map(|page| {
+            let mut parsed = match &page.text {
+                Some(text) if text.trim().is_empty() => ingest::Parsed {
+                    papers: Vec::new(),
+                    skipped: vec![empty_file(&page.name)],
+                },
+                Some(text) => ingest::parse(&page.name, text, page.format, opts),
+                None => ingest::Parsed::default(),
+            };
+            parsed.skipped.splice(0..0, page.skipped);
+            parsed
+        })
+        .collect();
+    let mut out = ingest::Parsed::default();
+    for part in parts {
+        out.papers.extend(part.papers);
+        out.skipped.extend(part.skipped);
+    }
+    out
 }
 
 impl Run<'_> {
@@ -422,71 +553,33 @@ impl Run<'_> {
         }
     }
 
-    /// Streams line-based inputs: one thread reads and parses batch N+1 (itself in parallel)
-    /// while this one upserts batch N, so parsing overlaps tantivy's indexing threads.
+    /// Reads and parses on one thread (itself parsing in parallel) while this one upserts
+    /// the previous batch, so parsing overlaps tantivy's indexing threads.
     fn stream(
         &mut self,
         idx: &PaperIndex,
-        inputs: Vec<(read::Source, Format)>,
+        inputs: Vec<(read::Pending, Format)>,
         progress: &Progress,
     ) -> Result<()> {
         let opts = self.opts;
-        let batch_lines = opts.commit_every.min(READ_BATCH_LINES);
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Parsed>>(1);
-            scope.spawn(move || {
-                let mut done_before = 0;
-                for (mut src, format) in inputs {
-                    let mut lines = 0;
-                    loop {
-                        let msg = match src.next_batch(batch_lines, opts.batch_bytes()) {
-                            Ok(None) => break,
-                            Ok(Some(mut batch)) => {
-                                lines += batch.lines;
-                                let mut parsed =
-                                    parse_batch(&src.name, &batch, format, &opts.parse);
-                                parsed.skipped.append(&mut batch.skipped);
-                                parsed.skipped.sort_by_key(|s| s.line);
-                                src.recycle(batch);
-                                Ok(Parsed::Batch {
-                                    parsed,
-                                    done: done_before + src.bytes_read(),
-                                })
-                            }
-                            Err(e) => Err(e),
-                        };
-                        let failed = msg.is_err();
-                        // A closed channel means the indexing side stopped: stop reading.
-                        if tx.send(msg).is_err() || failed {
-                            return;
-                        }
-                    }
-                    done_before += src.bytes_read();
-                    let end = Parsed::FileEnd {
-                        name: src.name.clone(),
-                        lines,
-                        bytes: src.bytes_read(),
-                    };
-                    if tx.send(Ok(end)).is_err() {
-                        return;
-                    }
-                }
-            });
+            scope.spawn(move || read_inputs(inputs, opts, &tx));
             for msg in rx {
-                match msg? {
+                let done = match msg? {
                     Parsed::Batch { parsed, done } => {
                         self.report.records += parsed.papers.len();
                         self.report.skipped.extend(parsed.skipped);
                         self.apply(idx, parsed.papers)?;
-                        progress.update(self.report.bytes as u64 + done, self.report.records);
+                        done
                     }
-                    Parsed::FileEnd { name, lines, bytes } => {
-                        if lines == 0 {
-                            self.report.skipped.push(empty_file(&name));
-                        }
-                        self.report.bytes += bytes as usize;
+                    Parsed::FileEnd { done, skip } => {
+                        self.report.skipped.extend(skip);
+                        done
                     }
-                }
+                };
+                self.report.bytes = done as usize;
+                progress.update(done, self.report.records);
             }
             Ok(())
         })

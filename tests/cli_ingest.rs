@@ -1,5 +1,7 @@
 //! Ingest through the binary: interruption by SIGKILL, a second writer, stdin and gzip,
-//! generic JSON with --map, delete, and the arXiv snapshot's extra fields in `show`.
+//! generic JSON with --map, delete, the arXiv snapshot's extra fields in `show`, oversized
+//! pages and more files than the open-file limit, and hostile directory trees (symlink
+//! loops, FIFOs).
 
 mod common;
 
@@ -305,4 +307,343 @@ fn kills_at_several_points_of_a_run_with_merges_leave_a_checkable_index() {
     assert_eq!(report["unchanged"].as_u64(), Some(kept));
     assert_eq!(sb.stats_json()["papers"].as_u64(), Some(N as u64));
     assert!(sb.sub("check").output().unwrap().status.success());
+}
+
+/// How `paperdex index --json` ended, run with a deadline so that a hang fails the test
+/// instead of stalling it.
+struct Ended {
+    code: Option<i32>,
+    report: serde_json::Value,
+    stderr: String,
+}
+
+impl Ended {
+    /// The `file:line: reason` of every skip in the report.
+    fn skips(&self) -> Vec<String> {
+        self.report["skipped"]
+            .as_array()
+            .map(|skips| {
+                skips
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}:{}: {}",
+                            s["file"].as_str().unwrap(),
+                            s["line"],
+                            s["reason"].as_str().unwrap()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Runs `paperdex index --json ARGS`, killed after 60 s; `nofile` lowers its open-file limit.
+fn index_within<S: AsRef<std::ffi::OsStr>>(sb: &Sandbox, args: &[S], nofile: Option<u64>) -> Ended {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"));
+    cmd.env("HOME", sb.home.path())
+        .env_remove("PAPERDEX_INDEX")
+        .args(["index", "--json", "--index"])
+        .arg(sb.index_dir())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(limit) = nofile {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
+        unsafe {
+            cmd.pre_exec(move || {
+                let rlim = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &rlim) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut pipe.unwrap(), &mut out).unwrap();
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("paperdex index still running after 60 s (a hang)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    Ended {
+        code: status.code(),
+        report: serde_json::from_slice(&stdout).unwrap_or(serde_json::Value::Null),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A directory holding `a.jsonl` with two listings.
+fn dir_with_listings(sb: &Sandbox, name: &str) -> std::path::PathBuf {
+    let dir = sb.home.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = [
+        common::listing(
+            "2601.00001",
+            "Sparse retrieval first",
+            "We study sparse retrieval.",
+            "2026-01-02",
+            "cs.IR",
+        ),
+        common::listing(
+            "2601.00002",
+            "Sparse retrieval second",
+            "We study dense retrieval.",
+            "2026-01-03",
+            "cs.IR",
+        ),
+    ];
+    common::write_file(&dir, "a.jsonl", lines.join("\n") + "\n");
+    dir
+}
+
+#[test]
+fn a_page_over_the_size_cap_is_a_skip_and_the_other_inputs_are_indexed() {
+    let sb = Sandbox::new();
+    let dir = dir_with_listings(&sb, "in");
+    // A daily page decoding to 40 MiB from a gzip file of a few KiB, written as it streams.
+    let seed = std::fs::read_to_string(sample("004_d8329b276105c370.txt")).unwrap();
+    let head: String = seed.lines().take(40).map(|l| format!("{l}\n")).collect();
+    let entry = "A title that repeats\n\nAn abstract that repeats, long enough to look like one, about sparse attention and its kernels.\n\n";
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.join("huge.txt.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(head.as_bytes()).unwrap();
+    let chunk = entry.repeat(64);
+    for _ in 0..(40 << 20) / chunk.len() {
+        gz.write_all(chunk.as_bytes()).unwrap();
+    }
+    gz.finish().unwrap();
+    let ended = index_within(
+        &sb,
+        &[dir.as_os_str(), "--memory-budget".as_ref(), "64".as_ref()],
+        None,
+    );
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.report["added"], 2, "{}", ended.report);
+    let huge = dir.join("huge.txt.gz").display().to_string();
+    assert_eq!(
+        ended.skips(),
+        [format!("{huge}:1: larger than 32 MiB, no real page is; split it into pages, or check it is the file meant")]
+    );
+    // An endless input given a page format reads 32 MiB and stops, instead of growing until
+    // memory runs out.
+    let ended = index_within(&sb, &["--format", "daily", "/dev/zero"], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.skips().len(), 1, "{}", ended.report);
+    assert!(
+        ended.skips()[0].starts_with("/dev/zero:1: larger than 32 MiB"),
+        "{:?}",
+        ended.skips()
+    );
+    assert_eq!(sb.stats_json()["papers"], 2);
+}
+
+#[test]
+fn more_files_than_the_open_file_limit_are_all_indexed() {
+    let sb = Sandbox::new();
+    let dir = sb.home.path().join("many");
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..200 {
+        let line = common::listing(
+            &format!("2601.{i:05}"),
+            &format!("Paper {i} on retrieval"),
+            "We study sparse retrieval.",
+            "2026-01-02",
+            "cs.IR",
+        );
+        common::write_file(&dir, &format!("{i:03}.jsonl"), line);
+    }
+    // Two whole pages among them, read in their own groups.
+    std::fs::copy(sample("000_49c743b0cf8a9bc6.txt"), dir.join("page-000.txt")).unwrap();
+    std::fs::copy(sample("004_d8329b276105c370.txt"), dir.join("page-004.txt")).unwrap();
+    let ended = index_within(&sb, &[dir.as_os_str()], Some(64));
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.report["files"], 202, "{}", ended.report);
+    assert_eq!(ended.skips(), Vec::<String>::new());
+    let pages = Sandbox::new();
+    let from_pages = pages.index_files(&[
+        sample("000_49c743b0cf8a9bc6.txt"),
+        sample("004_d8329b276105c370.txt"),
+    ]);
+    assert_eq!(
+        ended.report["added"].as_u64().unwrap(),
+        200 + from_pages["added"].as_u64().unwrap(),
+        "{}",
+        ended.report
+    );
+}
+
+#[test]
+fn symlinks_to_a_directory_are_not_followed_and_each_file_is_read_once() {
+    let sb = Sandbox::new();
+    let dir = dir_with_listings(&sb, "d");
+    // `x` and `y` both lead back to `d`: walked, they were 2^40 paths.
+    std::os::unix::fs::symlink(".", dir.join("x")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("y")).unwrap();
+    // A link to a file is read, and its target only once.
+    std::os::unix::fs::symlink("a.jsonl", dir.join("b.jsonl")).unwrap();
+    let ended = index_within(&sb, &[&dir], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(
+        (
+            &ended.report["files"],
+            &ended.report["records"],
+            &ended.report["added"]
+        ),
+        (&1.into(), &2.into(), &2.into()),
+        "{}",
+        ended.report
+    );
+    assert_eq!(ended.skips(), Vec::<String>::new());
+    // With --follow the loops are reported once each, not walked.
+    let ended = index_within(&sb, &["--follow".as_ref(), dir.as_os_str()], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.report["records"], 2, "{}", ended.report);
+    let skips = ended.skips();
+    assert_eq!(skips.len(), 2, "{skips:?}");
+    for (skip, link) in skips.iter().zip(["x", "y"]) {
+        let expected = format!(
+            "{}:1: symbolic link loop back to {}",
+            dir.join(link).display(),
+            dir.display()
+        );
+        assert!(
+            skip.starts_with(&expected),
+            "{skip} should start with {expected}"
+        );
+    }
+}
+
+#[test]
+fn a_symlink_to_its_own_directory_reads_each_file_once() {
+    let sb = Sandbox::new();
+    let dir = dir_with_listings(&sb, "d");
+    std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+    let ended = index_within(&sb, &[&dir], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(
+        (&ended.report["files"], &ended.report["records"]),
+        (&1.into(), &2.into()),
+        "{}",
+        ended.report
+    );
+}
+
+#[test]
+fn follow_walks_a_symlinked_directory() {
+    let sb = Sandbox::new();
+    let other = dir_with_listings(&sb, "other");
+    let dir = sb.home.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(&other, dir.join("linked")).unwrap();
+    let ended = index_within(&sb, &[&dir], None);
+    assert_eq!(ended.report["files"], 0, "{}", ended.report);
+    let ended = index_within(&sb, &["-L".as_ref(), dir.as_os_str()], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(
+        (&ended.report["files"], &ended.report["added"]),
+        (&1.into(), &2.into()),
+        "{}",
+        ended.report
+    );
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}
+
+#[test]
+fn a_fifo_in_a_directory_is_skipped_with_its_reason_and_the_run_ends() {
+    let sb = Sandbox::new();
+    let dir = dir_with_listings(&sb, "d");
+    // Opened, it blocked the run forever with the index locked.
+    mkfifo(&dir.join("b.jsonl"));
+    let ended = index_within(&sb, &[&dir], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.report["added"], 2, "{}", ended.report);
+    assert_eq!(
+        ended.skips(),
+        [format!(
+            "{}:1: not a regular file (a FIFO, socket or device); a walk reads only files, name it on its own to read it",
+            dir.join("b.jsonl").display()
+        )]
+    );
+}
+
+#[test]
+fn a_fifo_named_on_the_command_line_is_read() {
+    let sb = Sandbox::new();
+    let fifo = sb.home.path().join("listings.jsonl");
+    mkfifo(&fifo);
+    let text = std::fs::read(sample("arxiv-listings-sample.jsonl")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        // Sniffing reads the head of the pipe: it must be kept, not lost to a reopen.
+        std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+    };
+    let ended = index_within(&sb, &[&fifo], None);
+    writer.join().unwrap();
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.report["added"], 40, "{}", ended.report);
+}
+
+#[test]
+fn a_symlink_loop_or_a_dangling_link_is_a_skip_and_the_rest_is_indexed() {
+    let sb = Sandbox::new();
+    let dir = dir_with_listings(&sb, "d");
+    std::os::unix::fs::symlink("m.jsonl", dir.join("l.jsonl")).unwrap();
+    std::os::unix::fs::symlink("l.jsonl", dir.join("m.jsonl")).unwrap();
+    std::os::unix::fs::symlink("gone.jsonl", dir.join("z.jsonl")).unwrap();
+    let ended = index_within(&sb, &[&dir], None);
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    assert_eq!(ended.report["added"], 2, "{}", ended.report);
+    let skips = ended.skips();
+    assert_eq!(skips.len(), 3, "{skips:?}");
+    for (skip, name) in skips.iter().zip(["l.jsonl", "m.jsonl"]) {
+        let prefix = format!("{}:1: cannot read: ", dir.join(name).display());
+        assert!(
+            skip.starts_with(&prefix) && skip.contains("symbolic links"),
+            "{skip}"
+        );
+    }
+    assert_eq!(
+        skips[2],
+        format!(
+            "{}:1: symbolic link to nothing (dangling)",
+            dir.join("z.jsonl").display()
+        )
+    );
 }

@@ -47,7 +47,9 @@ pub fn run(args: &GenArgs) -> Result<()> {
                 .cloned()
                 .map(Input::Path)
                 .collect::<Vec<_>>(),
+            false,
         )?
+        .files
     };
     let mut papers = Vec::new();
     for input in &inputs {

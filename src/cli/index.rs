@@ -45,6 +45,9 @@ pub struct IndexArgs {
     /// finished (fewer commits index faster: each one flushes segments that later merge)
     #[arg(long, default_value_t = 250_000, value_name = "N")]
     pub commit_every: usize,
+    /// Follow symbolic links to directories when walking one (loops are reported, not walked)
+    #[arg(short = 'L', long)]
+    pub follow: bool,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -112,6 +115,7 @@ pub fn run(global: &Global, args: &IndexArgs) -> Result<()> {
         progress: true,
         memory_budget: args.memory_budget << 20,
         commit_every: args.commit_every,
+        follow: args.follow,
     };
     let report = engine.index(&inputs, &opts)?;
     if args.json {

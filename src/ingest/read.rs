@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
+use rustc_hash::FxHashSet;
+
 use super::Skip;
 use crate::error::{Error, Result};
 
@@ -38,52 +40,153 @@ pub struct TextFile {
 /// File extensions picked up when a directory is given.
 const EXTENSIONS: [&str; 6] = ["txt", "html", "htm", "jsonl", "json", "gz"];
 
-/// Expands directories (recursively, sorted, skipping hidden entries) into files.
-pub fn expand(inputs: &[Input]) -> Result<Vec<Input>> {
-    let mut out = Vec::new();
+/// The files to read, and the paths a directory walk could not use.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub files: Vec<Input>,
+    pub skipped: Vec<Skip>,
+}
+
+/// Expands directories (recursively, sorted, skipping hidden entries) into files, as ripgrep
+/// walks: symbolic links to directories are followed only with `follow` (loops are then
+/// reported, not walked), each file is listed once however many links reach it, and a walk
+/// reads only regular files. A path given by itself is read whatever it is (a pipe, a
+/// device); one that does not exist is an error, any other bad path a skip.
+pub fn expand(inputs: &[Input], follow: bool) -> Result<Expanded> {
+    let mut out = Expanded::default();
+    let mut seen = FxHashSet::default();
     for input in inputs {
-        match input {
-            Input::Path(p) if p.is_dir() => walk(p, &mut out)?,
-            Input::Path(p) if !p.exists() => {
+        let Input::Path(path) = input else {
+            out.files.push(input.clone());
+            continue;
+        };
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, follow, &mut seen, &mut out),
+            Ok(meta) => {
+                if !meta.is_file() || file_key(&meta).is_none_or(|key| seen.insert(key)) {
+                    out.files.push(input.clone());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::BadInput(format!(
                     "{}: no such file or directory",
-                    p.display()
+                    path.display()
                 )))
             }
-            other => out.push(other.clone()),
+            Err(e) => out
+                .skipped
+                .push(path_skip(path, format!("cannot read: {e}"))),
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path
+fn walk(root: &Path, follow: bool, seen: &mut FxHashSet<(u64, u64)>, out: &mut Expanded) {
+    let entries = walkdir::WalkDir::new(root)
+        .follow_links(follow)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                out.skipped.push(walk_error(root, e));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let picked = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e))
-        {
-            out.push(Input::Path(path));
+            .is_some_and(|e| EXTENSIONS.contains(&e));
+        if entry.file_type().is_dir() || !picked {
+            continue;
+        }
+        // Without --follow the entry of a link is the link itself: what it points to decides.
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.skipped.push(path_skip(
+                    path,
+                    "symbolic link to nothing (dangling)".into(),
+                ));
+                continue;
+            }
+            Err(e) => {
+                out.skipped
+                    .push(path_skip(path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            continue; // a link to a directory, not followed without --follow
+        }
+        if !meta.is_file() {
+            // A FIFO would block the run (with the index locked) until something writes it.
+            out.skipped.push(path_skip(
+                path,
+                "not a regular file (a FIFO, socket or device); a walk reads only files, name it on its own to read it".into(),
+            ));
+            continue;
+        }
+        if file_key(&meta).is_none_or(|key| seen.insert(key)) {
+            out.files.push(Input::Path(path.to_path_buf()));
         }
     }
-    Ok(())
+}
+
+fn walk_error(root: &Path, e: walkdir::Error) -> Skip {
+    let path = e.path().unwrap_or(root);
+    let reason = match (e.loop_ancestor(), e.io_error()) {
+        (Some(ancestor), _) => format!(
+            "symbolic link loop back to {}, not walked again",
+            ancestor.display()
+        ),
+        (None, Some(io)) => format!("cannot read: {io}"),
+        (None, None) => e.to_string(),
+    };
+    path_skip(path, reason)
+}
+
+/// A skip for a whole file, reported on its first line.
+fn path_skip(path: &Path, reason: String) -> Skip {
+    Skip {
+        file: path.display().to_string(),
+        line: 1,
+        reason,
+    }
+}
+
+/// The identity of a file, so a file reached through links is read once.
+#[cfg(unix)]
+fn file_key(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_key(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// Size on disk without opening the input, for the progress bar's total.
+pub fn size_on_disk(input: &Input) -> Option<u64> {
+    match input {
+        Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+        Input::Stdin => None,
+        Input::Bytes { bytes, .. } => Some(bytes.len() as u64),
+    }
 }
 
 /// Longest line a line-based file may have; a record over it is skipped without being held
 /// in memory (real arXiv records are a few KiB).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Largest whole page (newsletter, cards, digest, daily), decoded. Real pages are 10 to
+/// 130 KB, so 32 MiB is a wide margin; a page is read and parsed in memory at once, and
+/// without a cap a small `.gz` expanding to gigabytes (or `/dev/zero`) took all memory.
+pub const MAX_PAGE_BYTES: usize = 32 << 20;
 
 /// How much of a file `sniff` sees.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -110,12 +213,41 @@ pub struct Source {
     pub display: String,
     /// Raw size on disk, when known.
     pub size: Option<u64>,
+    /// A regular file or bundled bytes: can be closed and opened again from the start.
+    reopenable: bool,
     reader: Box<dyn BufRead + Send>,
     consumed: Arc<AtomicU64>,
     next_line: u64,
     head: Option<String>,
     /// The buffer of a batch done with, to fill again (`recycle`).
     spare: Option<String>,
+}
+
+/// A whole-page file as read.
+#[derive(Debug)]
+pub enum Page {
+    /// The text, with its lines that are not UTF-8 blanked and reported.
+    Text { text: String, skipped: Vec<Skip> },
+    /// Over `MAX_PAGE_BYTES`: the skip that says so; the rest of the file is not read.
+    TooLarge(Skip),
+}
+
+/// An input whose format is known, waiting for its turn. A regular file is closed until
+/// then, so any number of files fits within the open-file limit and the memory budget;
+/// stdin, a pipe or a device stays open from sniffing, since what it gave cannot be read
+/// again.
+pub enum Pending {
+    Closed(Input),
+    Open(Source),
+}
+
+impl Pending {
+    pub fn open(self) -> std::result::Result<Source, Skip> {
+        match self {
+            Pending::Closed(input) => try_open(&input),
+            Pending::Open(source) => Ok(source),
+        }
+    }
 }
 
 /// A run of whole lines of a line-based file.
@@ -131,32 +263,51 @@ pub struct Batch {
 
 /// Opens one input for reading.
 pub fn open(input: &Input) -> Result<Source> {
+    try_open(input).map_err(|skip| Error::BadInput(skip.to_string()))
+}
+
+/// Opens one input for reading; one that cannot be opened (permissions, removed since the
+/// walk) is a skip with the reason.
+pub fn try_open(input: &Input) -> std::result::Result<Source, Skip> {
     let consumed = Arc::new(AtomicU64::new(0));
-    let (name, display, size, raw): (String, String, Option<u64>, Box<dyn Read + Send>) =
-        match input {
-            Input::Path(path) => {
-                let file = std::fs::File::open(path)
-                    .map_err(|e| Error::BadInput(format!("{}: {e}", path.display())))?;
-                let size = file.metadata().ok().map(|m| m.len());
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (name, path.display().to_string(), size, Box::new(file))
-            }
-            Input::Stdin => (
-                "<stdin>".into(),
-                "<stdin>".into(),
-                None,
-                Box::new(std::io::stdin()),
-            ),
-            Input::Bytes { name, bytes } => (
-                name.clone(),
-                name.clone(),
-                Some(bytes.len() as u64),
-                Box::new(*bytes),
-            ),
-        };
+    let (name, display, size, reopenable, raw): (
+        String,
+        String,
+        Option<u64>,
+        bool,
+        Box<dyn Read + Send>,
+    ) = match input {
+        Input::Path(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| path_skip(path, format!("cannot open: {e}")))?;
+            let meta = file.metadata().ok();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (
+                name,
+                path.display().to_string(),
+                meta.as_ref().map(|m| m.len()),
+                meta.is_some_and(|m| m.is_file()),
+                Box::new(file),
+            )
+        }
+        Input::Stdin => (
+            "<stdin>".into(),
+            "<stdin>".into(),
+            None,
+            false,
+            Box::new(std::io::stdin()),
+        ),
+        Input::Bytes { name, bytes } => (
+            name.clone(),
+            name.clone(),
+            Some(bytes.len() as u64),
+            true,
+            Box::new(*bytes),
+        ),
+    };
     let counted = Counting {
         inner: raw,
         count: consumed.clone(),
@@ -174,6 +325,7 @@ pub fn open(input: &Input) -> Result<Source> {
         name,
         display,
         size,
+        reopenable,
         reader,
         consumed,
         next_line: 1,
@@ -217,13 +369,32 @@ impl Source {
         self.consumed.load(Ordering::Relaxed)
     }
 
-    /// The whole remaining text, with invalid UTF-8 reported per line.
-    pub fn read_all(&mut self) -> Result<(String, Vec<Skip>)> {
-        let mut raw = Vec::new();
-        self.reader
+    /// Whether the input can be closed now and opened again when its turn comes: regular
+    /// files can, stdin, pipes and devices cannot (what was read is gone).
+    pub fn reopenable(&self) -> bool {
+        self.reopenable
+    }
+
+    /// The whole remaining text, with invalid UTF-8 reported per line, unless it is over
+    /// `MAX_PAGE_BYTES` decoded: then only `MAX_PAGE_BYTES + 1` bytes are read.
+    pub fn read_all(&mut self) -> Result<Page> {
+        let mut raw =
+            Vec::with_capacity(self.size.map_or(0, |s| s.min(MAX_PAGE_BYTES as u64 + 1)) as usize);
+        (&mut self.reader)
+            .take(MAX_PAGE_BYTES as u64 + 1)
             .read_to_end(&mut raw)
             .map_err(|e| self.io_error(e))?;
-        Ok(decode(&self.name, raw))
+        if raw.len() > MAX_PAGE_BYTES {
+            return Ok(Page::TooLarge(path_skip(
+                Path::new(&self.display),
+                format!(
+                    "larger than {} MiB, no real page is; split it into pages, or check it is the file meant",
+                    MAX_PAGE_BYTES >> 20
+                ),
+            )));
+        }
+        let (text, skipped) = decode(&self.name, raw);
+        Ok(Page::Text { text, skipped })
     }
 
     /// The next lines, up to `max_lines` lines or about `max_bytes` bytes; None at the end.
@@ -317,7 +488,10 @@ pub(crate) fn read_line_capped(
 /// Reads and decodes one whole input.
 pub fn read(input: &Input) -> Result<TextFile> {
     let mut source = open(input)?;
-    let (text, skipped) = source.read_all()?;
+    let (text, skipped) = match source.read_all()? {
+        Page::Text { text, skipped } => (text, skipped),
+        Page::TooLarge(skip) => return Err(Error::BadInput(skip.to_string())),
+    };
     Ok(TextFile {
         name: source.name.clone(),
         display: source.display.clone(),
@@ -402,6 +576,19 @@ mod tests {
         };
         let err = read(&input).unwrap_err().to_string();
         assert!(err.contains("x.jsonl.gz"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_is_a_skip_naming_it() {
+        let path = std::env::temp_dir().join("paperdex-no-such-dir/gone.jsonl");
+        let Err(skip) = try_open(&Input::Path(path.clone())) else {
+            panic!("opened a missing file")
+        };
+        let text = skip.to_string();
+        assert!(
+            text.starts_with(&format!("{}:1: cannot open: ", path.display())),
+            "{text}"
+        );
     }
 
     #[test]
