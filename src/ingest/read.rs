@@ -379,12 +379,19 @@ impl Source {
     /// `MAX_PAGE_BYTES` decoded: then only `MAX_PAGE_BYTES + 1` bytes are read.
     pub fn read_all(&mut self) -> Result<Page> {
         let mut raw =
-            Vec::with_capacity(self.size.map_or(0, |s| s.min(MAX_PAGE_BYTES as u64 + 1)) as usize);
+            Vec::with_capacity(self.size.map_or(0, |s| s.min(MAX_PAGE_BYTES as u64)) as usize);
         (&mut self.reader)
-            .take(MAX_PAGE_BYTES as u64 + 1)
+            .take(MAX_PAGE_BYTES as u64)
             .read_to_end(&mut raw)
             .map_err(|e| self.io_error(e))?;
-        if raw.len() > MAX_PAGE_BYTES {
+        // One byte more is probed apart: pushed into the full buffer it would double it.
+        if raw.len() == MAX_PAGE_BYTES
+            && self
+                .reader
+                .read(&mut [0; 1])
+                .map_err(|e| self.io_error(e))?
+                == 1
+        {
             return Ok(Page::TooLarge(path_skip(
                 Path::new(&self.display),
                 format!(
@@ -576,6 +583,30 @@ mod tests {
         };
         let err = read(&input).unwrap_err().to_string();
         assert!(err.contains("x.jsonl.gz"), "{err}");
+    }
+
+    #[test]
+    fn a_page_of_the_cap_is_read_and_one_byte_more_is_a_skip() {
+        let page: &'static [u8] = Box::leak(vec![b'a'; MAX_PAGE_BYTES + 1].into_boxed_slice());
+        let read = |bytes| {
+            open(&Input::Bytes {
+                name: "p.txt".into(),
+                bytes,
+            })
+            .unwrap()
+            .read_all()
+            .unwrap()
+        };
+        assert!(
+            matches!(read(&page[..MAX_PAGE_BYTES]), Page::Text { text, .. } if text.len() == MAX_PAGE_BYTES)
+        );
+        let Page::TooLarge(skip) = read(page) else {
+            panic!("a page over the cap was read")
+        };
+        assert!(
+            skip.to_string().starts_with("p.txt:1: larger than 32 MiB"),
+            "{skip}"
+        );
     }
 
     #[test]
