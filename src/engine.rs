@@ -290,6 +290,7 @@ impl Engine {
     /// `search` that gives up with `Error::TimedOut` at `deadline`, stopping its work there
     /// (the server's time budget).
     pub fn search_until(&self, req: &SearchRequest, deadline: Instant) -> Result<SearchResponse> {
+        let _alone = index::on_caller_thread(crate::search::is_costly(&req.q));
         self.idx.search_until(req, Deadline::at(Some(deadline)))
     }
 
@@ -318,6 +319,7 @@ impl Engine {
             topic: req.topic.iter().cloned().collect(),
             ..SearchRequest::default()
         };
+        let _alone = index::on_caller_thread(crate::search::is_costly(&req.q));
         let mut counts = self.idx.facet_counts(&search, Deadline::at(deadline))?;
         if let Some(prefix) = &req.topic {
             let prefix = if prefix.starts_with('/') {

@@ -210,9 +210,9 @@ impl PaperIndex {
     /// a time, so its latency beats throughput), or `None` when the caller is itself a rayon
     /// worker (`eval` runs its queries in parallel): a worker waiting on another pool runs
     /// its own pool's jobs meanwhile, so each search would nest the next on its stack.
+    /// Also `None` on a thread that runs a costly search (`on_caller_thread`).
     pub(crate) fn search_threads(&self) -> Option<(&rayon::ThreadPool, &tantivy::Executor)> {
-        rayon::current_thread_index()
-            .is_none()
+        (rayon::current_thread_index().is_none() && !ON_CALLER.get())
             .then_some((&*self.search_pool, &self.search_executor))
     }
 
@@ -688,4 +688,22 @@ mod tests {
             assert_eq!(*title_hash, paper.title_hash(), "{}", paper.title);
         }
     }
+}
+
+thread_local! {
+    static ON_CALLER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While the guard lives, searches on this thread run on it alone, not on the shared search
+/// threads: a costly search out of time may still be finishing a segment, and there it would
+/// queue every other search's segments behind its own.
+pub(crate) fn on_caller_thread(yes: bool) -> impl Drop {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ON_CALLER.set(self.0);
+        }
+    }
+    let before = ON_CALLER.replace(yes || ON_CALLER.get());
+    Restore(before)
 }
