@@ -376,22 +376,33 @@ impl Source {
     }
 
     /// The whole remaining text, with invalid UTF-8 reported per line, unless it is over
-    /// `MAX_PAGE_BYTES` decoded: then only `MAX_PAGE_BYTES + 1` bytes are read.
+    /// `MAX_PAGE_BYTES` decoded: reading then stops at the buffer that passes it.
     pub fn read_all(&mut self) -> Result<Page> {
+        // Grown by hand, doubling up to the cap: `read_to_end` doubles a full buffer before it
+        // sees the end, so a page near the cap took twice the cap.
         let mut raw =
             Vec::with_capacity(self.size.map_or(0, |s| s.min(MAX_PAGE_BYTES as u64)) as usize);
-        (&mut self.reader)
-            .take(MAX_PAGE_BYTES as u64)
-            .read_to_end(&mut raw)
-            .map_err(|e| self.io_error(e))?;
-        // One byte more is probed apart: pushed into the full buffer it would double it.
-        if raw.len() == MAX_PAGE_BYTES
-            && self
-                .reader
-                .read(&mut [0; 1])
-                .map_err(|e| self.io_error(e))?
-                == 1
-        {
+        let too_large = loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io_error(e)),
+            };
+            if buf.is_empty() {
+                break false;
+            }
+            let n = buf.len();
+            if raw.len() + n > MAX_PAGE_BYTES {
+                break true;
+            }
+            if raw.len() + n > raw.capacity() {
+                let grown = (raw.capacity() * 2).clamp(raw.len() + n, MAX_PAGE_BYTES);
+                raw.reserve_exact(grown - raw.len());
+            }
+            raw.extend_from_slice(buf);
+            self.reader.consume(n);
+        };
+        if too_large {
             return Ok(Page::TooLarge(path_skip(
                 Path::new(&self.display),
                 format!(
