@@ -401,7 +401,7 @@ enum Parsed {
 }
 
 /// A whole page read, waiting with its group to be parsed.
-struct Page {
+struct GroupPage {
     name: String,
     format: Format,
     /// None when the file was not read (too large, cannot be opened): `skipped` says why.
@@ -421,7 +421,7 @@ fn read_inputs(
 ) {
     let batch_lines = opts.commit_every.min(READ_BATCH_LINES);
     let send = |msg: Result<Parsed>| tx.send(msg).is_ok();
-    let flush = |group: &mut Vec<Page>, done: u64| {
+    let flush = |group: &mut Vec<GroupPage>, done: u64| {
         group.is_empty()
             || send(Ok(Parsed::Batch {
                 parsed: parse_pages(std::mem::take(group), &opts.parse),
@@ -432,36 +432,32 @@ fn read_inputs(
     for (pending, format) in inputs {
         let opened = pending.open();
         if !format.is_line_based() {
-            let (name, page) = match opened {
-                Ok(mut src) => match src.read_all() {
-                    Ok(page) => {
-                        done += src.bytes_read();
-                        (src.name, page)
-                    }
-                    Err(e) => {
-                        send(Err(e));
-                        return;
-                    }
-                },
-                Err(skip) => (String::new(), read::Page::TooLarge(skip)),
+            let mut page = GroupPage {
+                name: String::new(),
+                format,
+                text: None,
+                skipped: Vec::new(),
             };
-            let page = match page {
-                read::Page::Text { text, skipped } => {
-                    group_bytes += text.len();
-                    Page {
-                        name,
-                        format,
-                        text: Some(text),
-                        skipped,
+            match opened {
+                Err(skip) => page.skipped.push(skip),
+                Ok(mut src) => {
+                    let read = src.read_all();
+                    done += src.bytes_read();
+                    page.name = src.name;
+                    match read {
+                        Ok(read::Page::Text { text, skipped }) => {
+                            group_bytes += text.len();
+                            page.text = Some(text);
+                            page.skipped = skipped;
+                        }
+                        Ok(read::Page::TooLarge(skip)) => page.skipped.push(skip),
+                        Err(e) => {
+                            send(Err(e));
+                            return;
+                        }
                     }
                 }
-                read::Page::TooLarge(skip) => Page {
-                    name,
-                    format,
-                    text: None,
-                    skipped: vec![skip],
-                },
-            };
+            }
             group.push(page);
             if group_bytes >= opts.batch_bytes() {
                 if !flush(&mut group, done) {
@@ -523,7 +519,7 @@ fn read_inputs(
 }
 
 /// Parses a group of whole pages in parallel, a page a task, keeping their order.
-fn parse_pages(group: Vec<Page>, opts: &ParseOptions) -> ingest::Parsed {
+fn parse_pages(group: Vec<GroupPage>, opts: &ParseOptions) -> ingest::Parsed {
     let parts: Vec<ingest::Parsed> = group
         .into_par_iter()
         .map(|page| {

@@ -615,9 +615,10 @@ fn a_fifo_named_on_the_command_line_is_read() {
         std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
     };
     let ended = index_within(&sb, &[&fifo], None);
-    writer.join().unwrap();
     assert_eq!(ended.code, Some(0), "{}", ended.stderr);
     assert_eq!(ended.report["added"], 40, "{}", ended.report);
+    // Joined last: had the run never opened the pipe, the writer would wait forever.
+    writer.join().unwrap();
 }
 
 #[test]
