@@ -584,24 +584,13 @@ impl PaperIndex {
                     let top = top.only(groups.clone());
                     let docs = search_on(c.deadline, searcher, scoring, true, &top, executor)?;
                     (docs, top.counted(), None)
-                } else if c.union.is_some_and(|t| t.len() > MAX_WAND_TERMS) {
-                    // A passage: Block-WAND over hundreds of terms re-sorts them at every
-                    // step, and one pass that scores and counts every match is faster (250
-                    // words of an abstract: p50 259 -> 21 ms; the 819-term query: 4.7 s ->
-                    // 0.13 s on the 115k listings).
-                    let (docs, total) = search_on(
-                        c.deadline,
-                        searcher,
-                        c.query,
-                        false,
-                        &(top, Count),
-                        executor,
-                    )?;
-                    (docs, total, None)
-                } else if c.every {
+                } else if c.every || c.union.is_some_and(|t| t.len() > MAX_WAND_TERMS) {
                     // Every word, a rare one among them: the intersection, which Block-WAND
                     // does not prune, is small; every match is scored anyway, so counting in
-                    // the same pass is free.
+                    // the same pass is free. A passage: Block-WAND over hundreds of terms
+                    // re-sorts them at every step, and one pass that scores and counts every
+                    // match is faster (250 words of an abstract: p50 259 -> 21 ms; the
+                    // 819-term query: 4.7 s -> 0.13 s on the 115k listings).
                     let (docs, total) = search_on(
                         c.deadline,
                         searcher,
