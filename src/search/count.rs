@@ -48,24 +48,7 @@ pub(crate) fn union_count(searcher: &Searcher, terms: &[Term]) -> tantivy::Resul
         }
         words.clear();
         words.resize((reader.max_doc() as usize).div_ceil(64), 0);
-        for term in terms {
-            let inverted = reader.inverted_index(term.field())?;
-            let Some(mut postings) =
-                inverted.read_block_postings(term, IndexRecordOption::Basic)?
-            else {
-                continue;
-            };
-            loop {
-                let docs = postings.docs();
-                if docs.is_empty() {
-                    break;
-                }
-                for &doc in docs {
-                    words[(doc / 64) as usize] |= 1 << (doc % 64);
-                }
-                postings.advance();
-            }
-        }
+        or_postings(reader, terms, &mut words)?;
         total += match alive {
             None => words.iter().map(|w| w.count_ones() as usize).sum(),
             Some(alive) => set_bits(&words).filter(|&doc| alive.is_alive(doc)).count(),
@@ -82,24 +65,7 @@ pub(crate) fn all_of(reader: &SegmentReader, groups: &[Vec<Term>]) -> tantivy::R
     let mut group_bits = vec![0u64; len];
     for group in groups {
         group_bits.fill(0);
-        for term in group {
-            let inverted = reader.inverted_index(term.field())?;
-            let Some(mut postings) =
-                inverted.read_block_postings(term, IndexRecordOption::Basic)?
-            else {
-                continue;
-            };
-            loop {
-                let docs = postings.docs();
-                if docs.is_empty() {
-                    break;
-                }
-                for &doc in docs {
-                    group_bits[(doc / 64) as usize] |= 1 << (doc % 64);
-                }
-                postings.advance();
-            }
-        }
+        or_postings(reader, group, &mut group_bits)?;
         match &mut acc {
             None => acc = Some(group_bits.clone()),
             Some(acc) => acc.iter_mut().zip(&group_bits).for_each(|(a, g)| *a &= g),
@@ -119,6 +85,29 @@ pub(crate) fn all_of(reader: &SegmentReader, groups: &[Vec<Term>]) -> tantivy::R
         }
     }
     Ok(bits)
+}
+
+/// Sets the bit of every document of one segment that holds any of `terms`, from the decoded
+/// posting blocks (no scorer).
+fn or_postings(reader: &SegmentReader, terms: &[Term], bits: &mut [u64]) -> tantivy::Result<()> {
+    for term in terms {
+        let inverted = reader.inverted_index(term.field())?;
+        let Some(mut postings) = inverted.read_block_postings(term, IndexRecordOption::Basic)?
+        else {
+            continue;
+        };
+        loop {
+            let docs = postings.docs();
+            if docs.is_empty() {
+                break;
+            }
+            for &doc in docs {
+                bits[(doc / 64) as usize] |= 1 << (doc % 64);
+            }
+            postings.advance();
+        }
+    }
+    Ok(())
 }
 
 fn set_bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
