@@ -72,16 +72,38 @@ pub fn topic_path(code: &str) -> Option<String> {
     })
 }
 
+/// Name of an archive, the parent of its categories in the topic tree: `cs` -> `Computer
+/// Science`, `cond-mat` -> `Condensed Matter`. An archive that is also a category row
+/// (`cond-mat`, `hep-ph`, `q-bio`) has that row's name; the others have no row of their own,
+/// so they take their group's name, except `nlin`, whose group is Physics.
+pub fn archive_name(archive: &str) -> Option<&'static str> {
+    if archive == "nlin" {
+        return Some("Nonlinear Sciences");
+    }
+    if let Some(name) = category_name(archive) {
+        return Some(name);
+    }
+    TSV.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (code, group) = (*cols.first()?, *cols.get(3)?);
+        let active = cols.get(4) == Some(&"True");
+        (active && code.split_once('.')?.0 == archive).then_some(group)
+    })
+}
+
 /// Display label of a facet path made by `topic_path`: `/arxiv/cs/CL` ->
-/// `cs.CL Computation and Language`. None for other paths (including bare archives such as
-/// `/arxiv/cs`, which the table does not name).
+/// `cs.CL Computation and Language`, and of an archive: `/arxiv/cs` -> `cs Computer Science`.
+/// None for other paths (`/arxiv`, `/newsletter/...`).
 pub fn topic_label(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/arxiv/")?;
-    let code = match rest.split_once('/') {
-        Some((archive, subject)) => format!("{archive}.{subject}"),
-        None => rest.to_string(),
+    let (code, name) = match rest.split_once('/') {
+        Some((archive, subject)) => {
+            let code = format!("{archive}.{subject}");
+            let name = category_name(&code)?;
+            (code, name)
+        }
+        None => (rest.to_string(), archive_name(rest)?),
     };
-    let name = category_name(&code)?;
     Some(format!("{code} {name}"))
 }
 
@@ -174,7 +196,35 @@ mod tests {
             topic_label("/arxiv/hep-ph").as_deref(),
             Some("hep-ph High Energy Physics - Phenomenology")
         );
-        assert_eq!(topic_label("/arxiv/cs"), None);
+        assert_eq!(topic_label("/arxiv"), None);
+        assert_eq!(topic_label("/arxiv/cs/XX"), None);
         assert_eq!(topic_label("/newsletter/llm-reasoning"), None);
+    }
+
+    #[test]
+    fn every_archive_is_named() {
+        for (archive, name) in [
+            ("cs", "Computer Science"),
+            ("math", "Mathematics"),
+            ("stat", "Statistics"),
+            ("physics", "Physics"),
+            ("nlin", "Nonlinear Sciences"),
+            ("q-bio", "Quantitative Biology"),
+            ("q-fin", "Quantitative Finance"),
+            ("eess", "Electrical Engineering and Systems Science"),
+            ("econ", "Economics"),
+            ("cond-mat", "Condensed Matter"),
+            ("astro-ph", "Astrophysics"),
+        ] {
+            let label = topic_label(&format!("/arxiv/{archive}"));
+            assert_eq!(label, Some(format!("{archive} {name}")));
+        }
+        // Every parent a category path can have is named.
+        for code in table().keys() {
+            let path = topic_path(code).unwrap();
+            if let Some((parent, _)) = path.rsplit_once('/').filter(|(p, _)| *p != "/arxiv") {
+                assert!(topic_label(parent).is_some(), "{code}: {parent}");
+            }
+        }
     }
 }

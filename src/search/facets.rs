@@ -10,6 +10,7 @@ use tantivy::schema::Facet;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::index::date_from_days;
+use crate::ingest::taxonomy::topic_label;
 
 /// Counts per facet path: `/arxiv`, `/arxiv/cs`, `/arxiv/cs/CL` for topics, `/2025`,
 /// `/2025/02` for dates. A document counts once per path even with several topics below it.
@@ -17,6 +18,27 @@ use crate::index::date_from_days;
 pub struct FacetCounts {
     pub topic: BTreeMap<String, u64>,
     pub date: BTreeMap<String, u64>,
+}
+
+/// Facet counts with a display label for every topic path that has one, as `/api/facets`
+/// answers: `/arxiv/cs/CL` -> `cs.CL Computation and Language`, `/arxiv/cs` -> `cs Computer
+/// Science`. Labels are beside the counts, not in them, so the counts keep their shape.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LabelledFacets {
+    #[serde(flatten)]
+    pub counts: FacetCounts,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl From<FacetCounts> for LabelledFacets {
+    fn from(counts: FacetCounts) -> Self {
+        let labels = counts
+            .topic
+            .keys()
+            .filter_map(|path| Some((path.clone(), topic_label(path)?)))
+            .collect();
+        LabelledFacets { counts, labels }
+    }
 }
 
 pub struct FacetsCollector;

@@ -18,6 +18,7 @@ use tower_http::cors::CorsLayer;
 pub use super::conn::connection_limit;
 use crate::engine::{Engine, FacetsRequest};
 use crate::error::Error;
+use crate::search::facets::LabelledFacets;
 use crate::search::{SearchRequest, SortOrder, SyntaxMode};
 
 const INDEX_HTML: &str = include_str!("static/index.html");
@@ -506,7 +507,7 @@ async fn facets(State(app): Shared, RawQuery(raw): RawQuery) -> ApiResult {
             e.facets_until(&req, Some(deadline))
         })
         .await?;
-    Ok(Json(counts).into_response())
+    Ok(Json(LabelledFacets::from(counts)).into_response())
 }
 
 /// The `{id}` of a path, or a JSON 400 (an id that is not UTF-8 once decoded: `%ff%fe`).
@@ -540,10 +541,13 @@ async fn similar(
 
 async fn health(State(app): Shared) -> ApiResult {
     let stats = app.run(false, |e, _| e.stats()).await?;
-    Ok(
-        Json(json!({ "status": "ok", "papers": stats.papers, "last_date": stats.last_date }))
-            .into_response(),
-    )
+    Ok(Json(json!({
+        "status": "ok",
+        "papers": stats.papers,
+        "first_date": stats.first_date,
+        "last_date": stats.last_date,
+    }))
+    .into_response())
 }
 
 #[cfg(test)]
