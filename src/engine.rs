@@ -77,6 +77,8 @@ pub struct IndexReport {
     /// Records folded into another record of the same run.
     pub duplicates_merged: usize,
     pub skipped: Vec<Skip>,
+    /// Records without an abstract, indexed on their title (BibTeX entries): a note, not a skip.
+    pub no_abstract: usize,
     pub took_ms: f64,
 }
 
@@ -87,7 +89,12 @@ impl std::fmt::Display for IndexReport {
             "indexed {} file(s), {} record(s): {} added, {} updated, {} unchanged, {} duplicate(s) merged, {} skipped in {:.0} ms",
             self.files, self.records, self.added, self.updated, self.unchanged, self.duplicates_merged,
             self.skipped.len(), self.took_ms
-        )
+        )?;
+        match self.no_abstract {
+            0 => Ok(()),
+            1 => write!(f, "; 1 entry had no abstract: indexed on its title"),
+            n => write!(f, "; {n} entries had no abstract: indexed on their title"),
+        }
     }
 }
 
@@ -525,8 +532,8 @@ fn parse_pages(group: Vec<GroupPage>, opts: &ParseOptions) -> ingest::Parsed {
         .map(|page| {
             let mut parsed = match &page.text {
                 Some(text) if text.trim().is_empty() => ingest::Parsed {
-                    papers: Vec::new(),
                     skipped: vec![empty_file(&page.name)],
+                    ..Default::default()
                 },
                 Some(text) => ingest::parse(&page.name, text, page.format, opts),
                 None => ingest::Parsed::default(),
@@ -539,6 +546,7 @@ fn parse_pages(group: Vec<GroupPage>, opts: &ParseOptions) -> ingest::Parsed {
     for part in parts {
         out.papers.extend(part.papers);
         out.skipped.extend(part.skipped);
+        out.no_abstract += part.no_abstract;
     }
     out
 }
@@ -567,6 +575,7 @@ impl Run<'_> {
                 let done = match msg? {
                     Parsed::Batch { parsed, done } => {
                         self.report.records += parsed.papers.len();
+                        self.report.no_abstract += parsed.no_abstract;
                         self.report.skipped.extend(parsed.skipped);
                         self.apply(idx, parsed.papers)?;
                         done

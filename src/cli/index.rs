@@ -20,7 +20,7 @@ pub struct IndexArgs {
     #[arg(required = true, value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
     /// Input format instead of sniffing: newsletter, cards, digest, daily, arxiv-snapshot,
-    /// arxiv-listing, beir, jsonl
+    /// arxiv-listing, beir, jsonl, bibtex
     #[arg(long)]
     pub format: Option<Format>,
     /// Year for listings whose day headers have none ("Aug 19")

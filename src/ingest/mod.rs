@@ -7,6 +7,7 @@ pub mod read;
 pub mod taxonomy;
 pub mod text;
 
+mod bibtex;
 mod cards;
 mod daily;
 mod digest;
@@ -41,6 +42,8 @@ pub enum Format {
     Beir,
     /// Any JSON lines, with a field mapping.
     Jsonl,
+    /// BibTeX / BibLaTeX libraries (`.bib`): Zotero, Better BibTeX, JabRef, Google Scholar.
+    Bibtex,
 }
 
 impl Format {
@@ -52,7 +55,7 @@ impl Format {
         )
     }
 
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Newsletter,
         Format::Cards,
         Format::Digest,
@@ -61,6 +64,7 @@ impl Format {
         Format::ArxivListing,
         Format::Beir,
         Format::Jsonl,
+        Format::Bibtex,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +77,7 @@ impl Format {
             Format::ArxivListing => "arxiv-listing",
             Format::Beir => "beir",
             Format::Jsonl => "jsonl",
+            Format::Bibtex => "bibtex",
         }
     }
 }
@@ -138,6 +143,9 @@ impl fmt::Display for Skip {
 pub struct Parsed {
     pub papers: Vec<Paper>,
     pub skipped: Vec<Skip>,
+    /// Papers indexed on their title alone: a BibTeX entry without an abstract is a paper
+    /// all the same (not a skip), and the run's summary counts them.
+    pub no_abstract: usize,
 }
 
 /// Guesses the format of a file from its name and first bytes.
@@ -149,6 +157,9 @@ pub fn sniff(file_name: &str, text: &str) -> Option<Format> {
     let first_json = head.lines().map(str::trim).find(|l| !l.is_empty());
     if let Some(line) = first_json.filter(|l| l.starts_with('{')) {
         return Some(jsonl::sniff(line).unwrap_or(Format::Jsonl));
+    }
+    if bibtex::looks_like(file_name, head) {
+        return Some(Format::Bibtex);
     }
     if file_name.ends_with(".jsonl") || file_name.ends_with(".json") {
         return Some(Format::Jsonl);
@@ -172,6 +183,7 @@ pub fn parse(file_name: &str, text: &str, format: Format, opts: &ParseOptions) -
         Format::Cards => cards::parse(file_name, text, opts),
         Format::Digest => digest::parse(file_name, text, opts),
         Format::Daily => daily::parse(file_name, text, opts),
+        Format::Bibtex => bibtex::parse(file_name, text, opts),
         Format::ArxivSnapshot | Format::ArxivListing | Format::Beir | Format::Jsonl => {
             jsonl::parse(file_name, text, format, opts)
         }
