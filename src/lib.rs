@@ -2,6 +2,7 @@
 
 pub mod alloc;
 pub mod analysis;
+pub mod cite;
 pub mod directory;
 pub mod engine;
 pub mod error;

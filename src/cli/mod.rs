@@ -1,5 +1,6 @@
 //! Command-line front door: clap definitions, index location, and dispatch to the engine.
 
+mod cite;
 mod eval;
 mod facets;
 mod gen;
@@ -61,6 +62,8 @@ pub enum Command {
     Facets(facets::FacetsArgs),
     /// Show one paper with all its sources
     Show(show::ShowArgs),
+    /// Cite papers: BibTeX (default), CSL-JSON or a reference line, with unique cite keys
+    Cite(cite::CiteArgs),
     /// Serve the search page and JSON API on loopback
     Serve(serve::ServeArgs),
     /// JSON-RPC 2.0 over stdin/stdout for editors (docs/stdio-protocol.md)
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::EvalSimilar(args) => similar_eval::run(&cli.global, args),
         Command::Facets(args) => facets::run(&open_for_reading(&cli.global)?, args),
         Command::Show(args) => show::run_show(&open_for_reading(&cli.global)?, args),
+        Command::Cite(args) => cite::run(&open_for_reading(&cli.global)?, args),
         Command::Serve(args) => serve::run(open_for_reading(&cli.global)?, args),
         Command::Stdio => {
             let engine = open_for_reading(&cli.global)?;
