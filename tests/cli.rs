@@ -623,7 +623,9 @@ fn human_output_is_plain_and_shows_title_and_date() {
             !stdout.contains('\x1b'),
             "ANSI escape in output (NO_COLOR={no_color})"
         );
-        assert!(stdout.contains(title), "no `{title}` in:\n{stdout}");
+        // Titles wrap at 80 columns: compare with the line breaks undone.
+        let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words.contains(title), "no `{title}` in:\n{stdout}");
         assert!(stdout.contains(date), "no `{date}` in:\n{stdout}");
     }
 }
@@ -814,4 +816,112 @@ fn control_characters_in_file_names_are_escaped_on_the_terminal_and_exact_in_jso
     no_raw_name("error", &stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("gone\\n\\u{1b}[2J.jsonl"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 16. the terminal (issue 23): authors, wrapping, counts
+// ---------------------------------------------------------------------------------------
+
+/// Runs a human-output command at `columns` (or without COLUMNS: a pipe is 80) and returns
+/// its stdout, which must succeed.
+fn human(sb: &Sandbox, subcommand: &str, args: &[&str], columns: Option<usize>) -> String {
+    let mut cmd = sb.sub(subcommand);
+    match columns {
+        Some(c) => cmd.env("COLUMNS", c.to_string()),
+        None => cmd.env_remove("COLUMNS"),
+    };
+    let out = cmd
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).expect("utf-8 stdout")
+}
+
+fn assert_fits(text: &str, columns: usize) {
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= columns,
+            "line over {columns} columns: `{line}`\nin:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn search_shows_short_authors_wraps_to_the_width_and_counts_one_paper() {
+    let sb = Sandbox::with_all_samples();
+    // XAttention has more than three authors: the first three, then "et al.".
+    let one = human(&sb, "search", &["2503.16428"], None);
+    assert!(
+        one.contains("Ruyi Xu, Guangxuan Xiao, Haofeng Huang et al."),
+        "{one}"
+    );
+    assert_eq!(
+        one.lines().last().map(|l| l.split(" in ").next()),
+        Some(Some("1 paper")),
+        "{one}"
+    );
+    let page = human(&sb, "search", &["--limit", "3", "sparse attention"], None);
+    assert_fits(&page, 80);
+    assert!(
+        page.lines().last().unwrap().starts_with("1-3 of "),
+        "{page}"
+    );
+    let narrow = human(
+        &sb,
+        "search",
+        &["--limit", "3", "sparse attention"],
+        Some(50),
+    );
+    assert_fits(&narrow, 50);
+    // Wrapped lines keep the five-column indent of the hit.
+    let last = narrow.lines().last().unwrap_or_default();
+    assert!(last.starts_with("1-3 of "), "{narrow}");
+    for line in narrow.lines().filter(|l| !l.is_empty() && *l != last) {
+        assert!(
+            line.starts_with("     ") || line.starts_with("  ") && line.contains(". "),
+            "`{line}`"
+        );
+    }
+}
+
+#[test]
+fn no_snippets_leaves_no_blank_lines() {
+    let sb = Sandbox::with_all_samples();
+    let out = human(
+        &sb,
+        "search",
+        &["--no-snippets", "--limit", "5", "model"],
+        None,
+    );
+    assert!(out.lines().count() > 5, "{out}");
+    assert!(!out.lines().any(|l| l.trim().is_empty()), "{out}");
+}
+
+#[test]
+fn show_wraps_to_the_width_with_values_aligned_under_their_labels() {
+    let sb = Sandbox::with_all_samples();
+    let out = human(&sb, "show", &["2504.17768"], Some(60));
+    assert_fits(&out, 60);
+    // Every value (and each wrapped line of one: the six authors) starts in column 10,
+    // after its label right-aligned in 8 columns.
+    let block: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("      id  "))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(block.len() > 5, "{out}");
+    for line in &block {
+        let chars: Vec<char> = line.chars().collect();
+        assert!(
+            chars.len() > 10 && chars[8] == ' ' && chars[9] == ' ' && chars[10] != ' ',
+            "`{line}` not aligned in:\n{out}"
+        );
+    }
+    assert!(
+        block.iter().any(|l| l.starts_with("          ")),
+        "no wrapped value:\n{out}"
+    );
 }

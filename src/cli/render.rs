@@ -63,6 +63,37 @@ impl Painter {
     }
 }
 
+/// Columns to wrap text to: `$COLUMNS` when set (as `ls` and `man` read it), else the
+/// terminal's width, else 80 (pipes, files).
+pub fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or_else(textwrap::termwidth)
+        .max(40)
+}
+
+/// `text` wrapped to `width` columns, every line starting with `indent` (escape sequences
+/// count no width, so highlighted words wrap as plain ones). Lines break at spaces only:
+/// a break after a hyphen would read as hyphenation and change the copied text.
+pub fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let opts = textwrap::Options::new(width)
+        .initial_indent(indent)
+        .subsequent_indent(indent)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::fill(text, opts)
+}
+
+/// Authors as a result line shows them: up to three names, then "et al.".
+pub fn short_authors(authors: &[String]) -> String {
+    if authors.len() <= 3 {
+        authors.join(", ")
+    } else {
+        format!("{} et al.", authors[..3].join(", "))
+    }
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

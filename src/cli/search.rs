@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use paperdex::search::{MatchMode, SearchRequest, SearchResponse, SortOrder, SyntaxMode};
 use paperdex::Engine;
 
-use super::render::{print_json, Painter};
+use super::render::{print_json, short_authors, width, wrap, Painter};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -138,52 +138,64 @@ pub(crate) fn print_human(r: &SearchResponse, p: Painter) {
         println!("no papers match `{}` ({} total)", r.query, r.total);
         return;
     }
+    let width = width();
+    const INDENT: &str = "     ";
     for (i, hit) in r.hits.iter().enumerate() {
-        let score = hit
-            .score
-            .map(|s| format!("  score {s:.3}"))
-            .unwrap_or_default();
-        println!(
-            "{:>3}. {}{}",
-            r.offset + i + 1,
-            p.bold(&hit.title),
-            p.dim(&score)
-        );
+        // The number hangs left of the title, which wraps under itself.
+        let number = format!("{:>3}. ", r.offset + i + 1);
+        let title = wrap(&hit.title, INDENT, width);
+        println!("{number}{}", p.bold(&title[INDENT.len()..]));
         let mut meta = vec![hit.date.clone().unwrap_or_else(|| "undated".into())];
         if !hit.topics.is_empty() {
             meta.push(hit.topics.join(", "));
         }
         meta.push(hit.id.clone());
-        println!("     {}", p.accent(&meta.join(" · ")));
+        if let Some(score) = hit.score {
+            meta.push(format!("score {score:.3}"));
+        }
+        println!("{}", p.accent(&wrap(&meta.join(" · "), INDENT, width)));
+        if !hit.authors.is_empty() {
+            println!("{}", wrap(&short_authors(&hit.authors), INDENT, width));
+        }
         if let Some(e) = &hit.explain {
             let age = e
                 .age_days
                 .map(|a| format!("{a} days"))
                 .unwrap_or_else(|| "undated".into());
-            println!(
-                "     {}",
-                p.dim(&format!(
-                    "bm25 {:.3} x recency {:.3} (age {age}, W {}, half-life {} d, as of {})",
-                    e.bm25,
-                    e.recency_boost,
-                    e.recency_weight,
-                    e.half_life_days,
-                    e.as_of.as_deref().unwrap_or("-")
-                ))
+            let line = format!(
+                "bm25 {:.3} x recency {:.3} (age {age}, W {}, half-life {} d, as of {})",
+                e.bm25,
+                e.recency_boost,
+                e.recency_weight,
+                e.half_life_days,
+                e.as_of.as_deref().unwrap_or("-")
             );
+            println!("{}", p.dim(&wrap(&line, INDENT, width)));
         }
-        println!("     {}", p.highlight(&hit.snippet, &hit.highlights));
-        println!();
+        // Without snippets the list is one compact block; with them a blank line parts hits.
+        if !hit.snippet.is_empty() {
+            let snippet = p.highlight(&hit.snippet, &hit.highlights);
+            println!("{}", wrap(&snippet, INDENT, width));
+            println!();
+        }
     }
-    let shown_to = r.offset + r.hits.len();
-    println!(
-        "{}",
-        p.dim(&format!(
-            "{}-{} of {} papers in {:.1} ms",
+    println!("{}", p.dim(&count_line(r)));
+}
+
+/// "1 paper", "7 papers" when the page holds them all, "11-20 of 45 papers" otherwise.
+fn count_line(r: &SearchResponse) -> String {
+    let plural = |n: usize| if n == 1 { "paper" } else { "papers" };
+    let shown = r.hits.len();
+    let range = if r.offset == 0 && shown == r.total {
+        format!("{} {}", r.total, plural(r.total))
+    } else {
+        format!(
+            "{}-{} of {} {}",
             r.offset + 1,
-            shown_to,
+            r.offset + shown,
             r.total,
-            r.took_ms
-        ))
-    );
+            plural(r.total)
+        )
+    };
+    format!("{range} in {:.1} ms", r.took_ms)
 }

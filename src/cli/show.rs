@@ -6,7 +6,7 @@ use clap::Args;
 use paperdex::error::escape_controls as esc;
 use paperdex::Engine;
 
-use super::render::{print_json, Painter};
+use super::render::{print_json, width, wrap, Painter};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -30,8 +30,19 @@ pub fn run_show(engine: &Engine, args: &ShowArgs) -> Result<()> {
     let p = Painter::stdout();
     // Every value came from an input file (sources are file names): control characters in
     // them are shown escaped, never sent to the terminal.
-    println!("{}", p.bold(&esc(&paper.title)));
-    let line = |label: &str, value: &str| println!("{:>10}  {}", p.dim(label), esc(value));
+    let width = width();
+    println!("{}", p.bold(&wrap(&esc(&paper.title), "", width)));
+    // Labels are padded before they are coloured (escape codes have no width), and values
+    // wrap under themselves.
+    const LABEL: usize = 8;
+    let line = |label: &str, value: &str| {
+        let value = wrap(&esc(value), &" ".repeat(LABEL + 2), width);
+        println!(
+            "{}  {}",
+            p.dim(&format!("{label:>LABEL$}")),
+            &value[LABEL + 2..]
+        );
+    };
     line("id", &paper.id);
     if !paper.authors.is_empty() {
         line("authors", &paper.authors.join(", "));
@@ -60,7 +71,7 @@ pub fn run_show(engine: &Engine, args: &ShowArgs) -> Result<()> {
         line("source", &format!("{}:{} ({})", s.file, s.line, s.format));
     }
     println!();
-    println!("{}", esc(&paper.abstract_text));
+    println!("{}", wrap(&esc(&paper.abstract_text), "", width));
     Ok(())
 }
 
