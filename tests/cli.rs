@@ -925,3 +925,94 @@ fn show_wraps_to_the_width_with_values_aligned_under_their_labels() {
         "no wrapped value:\n{out}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 17. topics by arXiv code, any case; the facet tree (issue 23)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn topic_takes_arxiv_codes_any_case_and_an_unknown_one_names_the_nearest() {
+    let sb = Sandbox::with_all_samples();
+    let by_path = sb.search_json(&["--topic", "/arxiv/cs/CL", "--limit", "100", "model"]);
+    assert!(total(&by_path) > 0, "{by_path}");
+    for form in ["cs.CL", "cs.cl", "CS.CL", "/arxiv/cs/cl", "arxiv/cs/CL"] {
+        let r = sb.search_json(&["--topic", form, "--limit", "100", "model"]);
+        assert_eq!(total(&r), total(&by_path), "--topic {form}");
+    }
+    let newsletter = sb.search_json(&["--topic", "/NEWSLETTER", "attention"]);
+    assert!(total(&newsletter) > 0, "{newsletter}");
+    // A topic no paper has is an error naming the nearest ones, not an empty list.
+    sb.sub("search")
+        .args(["--topic", "cs.CX", "attention"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("no paper has topic `cs.CX`"))
+        .stderr(predicate::str::contains(
+            "/arxiv/cs/CL (cs.CL Computation and Language)",
+        ));
+    sb.sub("facets")
+        .args(["--topic", "cs.cl"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cs.CL  Computation and Language"));
+}
+
+#[test]
+fn facets_sorts_the_tree_as_a_tree_and_names_every_group() {
+    let sb = Sandbox::with_all_samples();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lines = [
+        listing(
+            "2501.00001",
+            "Rings",
+            "Commutative rings.",
+            "2025-01-02",
+            "math.AC",
+        ),
+        listing(
+            "2501.00002",
+            "Fields",
+            "Mathematical physics.",
+            "2025-01-02",
+            "math-ph",
+        ),
+        listing(
+            "2501.00003",
+            "Schemes",
+            "Algebraic geometry.",
+            "2025-01-02",
+            "math.AG",
+        ),
+    ];
+    let file = write_file(dir.path(), "math.jsonl", lines.join("\n") + "\n");
+    sb.index_files(&[file]);
+    let out = human(&sb, "facets", &[], None);
+    assert_fits(&out, 80);
+    let names: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap_or_default())
+        .collect();
+    let at = |name: &str| {
+        names
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or_else(|| panic!("no `{name}` in:\n{out}"))
+    };
+    assert!(
+        at("math") < at("math.AC")
+            && at("math.AC") < at("math.AG")
+            && at("math.AG") < at("math-ph"),
+        "math.AC and math.AG under math, before math-ph:\n{out}"
+    );
+    for (root, name) in [
+        ("/arxiv", "arXiv categories"),
+        ("/newsletter", "newsletter sections"),
+        ("/digest", "digest posts"),
+        ("/arxcompass", "arxcompass paper cards"),
+    ] {
+        let line = &out.lines().nth(at(root)).unwrap_or_default();
+        assert!(line.ends_with(name), "`{line}` does not name {root}");
+    }
+    assert!(out.contains("math-ph  Mathematical Physics"), "{out}");
+}
