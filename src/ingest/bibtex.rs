@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use biblatex::{
     Bibliography, Chunk, ChunksExt, ChunksRef, Date as BibDate, DateValue, Datetime,
-    PermissiveType, RawBibliography,
+    PermissiveType, RawBibliography, Spanned,
 };
 use regex::Regex;
 use time::{Date, Month};
@@ -279,7 +279,18 @@ fn entry(file: &str, b: &Block, strings: &[biblatex::Pair]) -> Result<Option<Pap
         })
         .filter(|name| !name.is_empty() && !name.eq_ignore_ascii_case("others"))
         .collect();
-    p.date = date(e).map_err(|reason| (b.line, reason))?;
+    p.date = date(e)
+        .map_err(|reason| (b.line, reason))?
+        .map(
+            |(d, year_only)| match p.arxiv_id.as_deref().and_then(arxiv_month) {
+                // A year alone would be the 1st of January, and the earliest date wins a merge:
+                // the arXiv id tells the month the paper was submitted (2503.x: March 2025).
+                Some((y, m)) if year_only && y == d.year() => {
+                    Date::from_calendar_date(y, m, 1).unwrap_or(d)
+                }
+                _ => d,
+            },
+        );
     p.doi = field("doi").map(|d| doi(&d)).filter(|d| !d.is_empty());
     p.url = field("url").filter(|u| !u.is_empty()).or_else(|| {
         p.arxiv_id
@@ -383,10 +394,20 @@ fn topics(keywords: Option<ChunksRef>) -> Vec<String> {
     topics
 }
 
-/// The entry's date: BibLaTeX `date` (ISO 8601, ranges: their start), else `year` with
-/// `month` and `day`. A year alone is the 1st of January, a month its 1st day. Neither field:
-/// no date. A year that is not a number of up to four digits is an error.
-fn date(e: &biblatex::Entry) -> Result<Option<Date>, String> {
+/// The year and month of an arXiv id: `2503.16428` and `hep-th/9901001` -> (2025, March).
+fn arxiv_month(id: &str) -> Option<(i32, Month)> {
+    let digits = id.rsplit('/').next()?.get(..4)?;
+    let yy: i32 = digits.get(..2)?.parse().ok()?;
+    let mm: u8 = digits.get(2..)?.parse().ok()?;
+    let year = if yy < 91 { 2000 + yy } else { 1900 + yy };
+    Some((year, Month::try_from(mm).ok()?))
+}
+
+/// The entry's date and whether it is a year alone: BibLaTeX `date` (ISO 8601, ranges: their
+/// start), else `year` with `month` and `day`. A year alone is the 1st of January, a month
+/// its 1st day. Neither field: no date. A year that is not a number of up to four digits is
+/// an error.
+fn date(e: &biblatex::Entry) -> Result<Option<(Date, bool)>, String> {
     if let Some(chunks) = e.get("date") {
         let raw = chunks.format_verbatim();
         return match e.date() {
@@ -402,12 +423,19 @@ fn date(e: &biblatex::Entry) -> Result<Option<Date>, String> {
     if y.is_empty() || y.len() > 4 || !y.bytes().all(|c| c.is_ascii_digit()) {
         return Err(format!("bad year `{y}`"));
     }
-    let d = BibDate::parse_three_fields(year, e.get("month"), e.get("day"))
+    // JabRef writes the `dec` macro as `{\#dec\#}`: the month name between the `#`s.
+    let jabref_month = e.get("month").and_then(|m| {
+        let t = m.format_verbatim();
+        let name = t.trim().strip_prefix('#')?.strip_suffix('#')?.to_string();
+        Some(vec![Spanned::detached(Chunk::Normal(name))])
+    });
+    let month = jabref_month.as_deref().or(e.get("month"));
+    let d = BibDate::parse_three_fields(year, month, e.get("day"))
         .map_err(|_| format!("bad date `{y}` (month or day)"))?;
     to_date(&d, y).map(Some)
 }
 
-fn to_date(d: &BibDate, raw: &str) -> Result<Date, String> {
+fn to_date(d: &BibDate, raw: &str) -> Result<(Date, bool), String> {
     let at: Datetime = match d.value {
         DateValue::At(a) | DateValue::After(a) | DateValue::Before(a) => a,
         DateValue::Between(a, _) => a,
@@ -415,6 +443,7 @@ fn to_date(d: &BibDate, raw: &str) -> Result<Date, String> {
     // The crate counts months and days from zero.
     Month::try_from(at.month.unwrap_or(0) + 1)
         .and_then(|m| Date::from_calendar_date(at.year, m, at.day.unwrap_or(0) + 1))
+        .map(|date| (date, at.month.is_none()))
         .map_err(|_| format!("impossible date `{}`", raw.trim()))
 }
 
@@ -496,6 +525,8 @@ mod tests {
 @article{c, title={C}, year={2019}, month={\#dec\#}}
 @article{d, title={D}, year={2019}, month={7}, day={4}}
 @article{e, title={E}}
+@misc{f, title={F}, year={2025}, eprint={2503.16428}, archivePrefix={arXiv}}
+@misc{g, title={G}, year={2024}, eprint={2503.16428}, archivePrefix={arXiv}}
 "#);
         let dates: Vec<_> = p.papers.iter().map(|p| p.date).collect();
         assert_eq!(
@@ -503,9 +534,11 @@ mod tests {
             [
                 Some(date!(2014 - 12 - 09)),
                 Some(date!(2020 - 09 - 01)),
-                Some(date!(2019 - 01 - 01)),
+                Some(date!(2019 - 12 - 01)),
                 Some(date!(2019 - 07 - 04)),
-                None
+                None,
+                Some(date!(2025 - 03 - 01)),
+                Some(date!(2024 - 01 - 01)),
             ]
         );
     }

@@ -45,7 +45,8 @@ pub fn ingest(data: &[u8]) {
         return;
     };
     let (text, _) = decode("fuzz.txt", rest.to_vec());
-    let format = match Format::ALL.get(pick as usize % 9) {
+    // One value past the formats means sniffing.
+    let format = match Format::ALL.get(pick as usize % (Format::ALL.len() + 1)) {
         Some(&f) => f,
         None => match sniff("fuzz.txt", &text) {
             Some(f) => f,
