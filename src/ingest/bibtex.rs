@@ -9,8 +9,8 @@
 use std::sync::LazyLock;
 
 use biblatex::{
-    Bibliography, Chunk, ChunksExt, ChunksRef, Date as BibDate, DateValue, Datetime,
-    PermissiveType, RawBibliography, Spanned,
+    Bibliography, Chunk, ChunksExt, ChunksRef, Date as BibDate, DateValue, Datetime, Pair,
+    PermissiveType, RawBibliography, RawChunk, Spanned,
 };
 use regex::Regex;
 use time::{Date, Month};
@@ -230,9 +230,44 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
 
 type Failed = (u64, String);
 
+/// The `@string`s an entry refers to, and those they refer to: each entry is resolved alone,
+/// and handing it every string of a file with hundreds (IEEE's abbreviations) cost a copy
+/// of them all per entry.
+fn used_strings<'s>(
+    entries: &[biblatex::Spanned<biblatex::RawEntry<'s>>],
+    strings: &[Pair<'s>],
+) -> Vec<Pair<'s>> {
+    let names_in = |value: &[biblatex::Spanned<RawChunk<'s>>]| -> Vec<&'s str> {
+        value
+            .iter()
+            .filter_map(|c| match c.v {
+                RawChunk::Abbreviation(name) => Some(name),
+                RawChunk::Normal(_) => None,
+            })
+            .collect()
+    };
+    let mut wanted: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| &e.v.fields)
+        .flat_map(|f| names_in(&f.value.v))
+        .collect();
+    let mut out: Vec<Pair<'s>> = Vec::new();
+    while let Some(name) = wanted.pop() {
+        if out.iter().any(|p| p.key.v == name) {
+            continue;
+        }
+        // The last definition wins, as in the crate.
+        if let Some(p) = strings.iter().rev().find(|p| p.key.v == name) {
+            wanted.extend(names_in(&p.value.v));
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
 /// One entry as a paper; None for entries that are no paper (`@comment`-like types are left
 /// out by the caller).
-fn entry(file: &str, b: &Block, strings: &[biblatex::Pair]) -> Result<Option<Paper>, Failed> {
+fn entry(file: &str, b: &Block, strings: &[Pair]) -> Result<Option<Paper>, Failed> {
     // The crate reads `@type{...}` only: an entry in parentheses is given to it in braces.
     let owned;
     let text = if b.parens {
@@ -251,8 +286,8 @@ fn entry(file: &str, b: &Block, strings: &[biblatex::Pair]) -> Result<Option<Pap
     let raw = RawBibliography::parse(text).map_err(|e| (at(e.span.start), e.kind.to_string()))?;
     let raw = RawBibliography {
         preamble: String::new(),
+        abbreviations: used_strings(&raw.entries, strings),
         entries: raw.entries,
-        abbreviations: strings.to_vec(),
     };
     let bib = Bibliography::from_raw(raw).map_err(|e| (at(e.span.start), e.kind.to_string()))?;
     let Some(e) = bib.iter().next() else {
