@@ -12,17 +12,41 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     paperdex::alloc::tune_mimalloc();
     reset_sigpipe();
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        // --help and --version are not errors; a bad command line asked for JSON gets it.
+        Err(err) if err.use_stderr() && std::env::args_os().any(|a| a == "--json") => {
+            let message = err.kind().to_string();
+            let detail = err.to_string();
+            let first = detail.lines().next().unwrap_or(&message);
+            print_json_error("usage", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+        Err(err) => err.exit(),
+    };
+    let json = args.wants_json();
     report_panics_plainly();
     match std::panic::catch_unwind(|| cli::run(args)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {
-            eprintln!("paperdex: error: {}", printable(&err));
+            if json {
+                print_json_error(cli::error_code(&err), &format!("{err:#}"));
+            } else {
+                eprintln!("paperdex: error: {}", printable(&err));
+            }
             ExitCode::from(cli::exit_code(&err))
         }
         // The hook has said what happened.
         Err(_) => ExitCode::FAILURE,
     }
+}
+
+/// With `--json`, an error is one line of JSON on stderr in the shape HTTP answers with:
+/// stdout carries results only, so a consumer reading it gets nothing rather than an object
+/// it could take for a result, and the exit status says which happened.
+fn print_json_error(code: &str, message: &str) {
+    let error = serde_json::json!({ "error": { "code": code, "message": message } });
+    eprintln!("{error}");
 }
 
 /// The error as one line, whatever the file names and inputs it quotes hold (a newline in a

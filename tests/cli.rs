@@ -1016,3 +1016,78 @@ fn facets_sorts_the_tree_as_a_tree_and_names_every_group() {
     }
     assert!(out.contains("math-ph  Mathematical Physics"), "{out}");
 }
+
+// ---------------------------------------------------------------------------------------
+// 18. errors: unknown ids, the missing-index hint, JSON errors (issue 23)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn delete_of_an_unknown_id_names_it_and_exits_1() {
+    let sb = Sandbox::with_seeds();
+    sb.sub("delete")
+        .arg("2599.99999")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("deleted 0 of 1"))
+        .stderr(predicate::str::contains("paper `2599.99999` not found"));
+}
+
+#[test]
+fn missing_index_hint_keeps_the_index_flag() {
+    let sb = Sandbox::new();
+    let dir = sb.home.path().join("my index");
+    for sub in ["search", "delete", "show", "facets"] {
+        let arg = if sub == "facets" { "--json" } else { "x" };
+        sb.cmd()
+            .args([sub, "--index", dir.to_str().unwrap(), arg])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "run `paperdex index --index '{}' PATHS...` first",
+                dir.display()
+            )));
+    }
+}
+
+/// With --json an error is one JSON line on stderr, in the shape HTTP answers with, and
+/// stdout holds no result.
+#[test]
+fn errors_are_json_on_stderr_when_json_is_asked_for() {
+    let sb = Sandbox::with_seeds();
+    for (args, code, exit) in [
+        (vec!["show", "2599.99999"], "not_found", 1),
+        (
+            vec!["search", "--topic", "cs.XX", "attention"],
+            "invalid_request",
+            2,
+        ),
+        (
+            vec!["search", "--since", "2025-13-01", "x"],
+            "invalid_request",
+            2,
+        ),
+        (vec!["search", "--no-such-flag", "x"], "usage", 2),
+        (vec!["delete", "2599.99999"], "not_found", 1),
+    ] {
+        let out = sb
+            .sub(args[0])
+            .arg("--json")
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(exit), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        let error: Value = serde_json::from_str(&stderr).expect("stderr is JSON");
+        assert_eq!(error["error"]["code"], code, "{args:?}: {stderr}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{stderr}"
+        );
+        if args[0] != "delete" {
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+}

@@ -194,11 +194,20 @@ fn delete_removes_papers_by_id() {
         .as_str()
         .unwrap()
         .to_string();
-    let out = sb.json("delete", &[id.as_str(), "no-such-id"]);
+    // The id that names no paper is reported and makes the run exit 1, as `rm` does; the
+    // other paper is deleted all the same.
+    let run = sb
+        .sub("delete")
+        .args(["--json", id.as_str(), "no-such-id"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let out = common::parse_json(&run.stdout);
     assert_eq!(
         (out["requested"].as_u64(), out["deleted"].as_u64()),
         (Some(2), Some(1))
     );
+    assert_eq!(out["not_found"], serde_json::json!(["no-such-id"]));
     assert_eq!(sb.stats_json()["papers"].as_u64(), Some(before - 1));
     sb.sub("show").arg(&id).assert().code(1);
 }
@@ -646,5 +655,70 @@ fn a_symlink_loop_or_a_dangling_link_is_a_skip_and_the_rest_is_indexed() {
             "{}:1: symbolic link to nothing (dangling)",
             dir.join("z.jsonl").display()
         )
+    );
+}
+
+/// A first `index` that fails leaves the directory as it was: no empty index that `search`
+/// would then open and find nothing in.
+#[test]
+fn a_failed_first_index_leaves_no_index_behind() {
+    let sb = Sandbox::new();
+    let fresh = sb.home.path().join("fresh");
+    let bad = sb.home.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"title\": \"no id\"}\n").unwrap();
+    for args in [
+        vec![
+            "--strict",
+            "--format",
+            "arxiv-listing",
+            bad.to_str().unwrap(),
+        ],
+        vec!["/no/such/file.txt"],
+    ] {
+        sb.cmd()
+            .args(["index", "--index", fresh.to_str().unwrap()])
+            .args(&args)
+            .assert()
+            .code(2);
+        assert!(!fresh.exists(), "{args:?} left {}", fresh.display());
+    }
+    // A directory that was there (empty, or with files of its own) keeps only what it had.
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::write(fresh.join("notes.txt"), "mine").unwrap();
+    sb.cmd()
+        .args(["index", "--index", fresh.to_str().unwrap(), "--strict"])
+        .args(["--format", "arxiv-listing", bad.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let left: Vec<_> = std::fs::read_dir(&fresh)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("notes.txt")]);
+}
+
+/// `--map` naming keys no record has skipped every record and exited 0; it is a usage error.
+#[test]
+fn map_naming_no_key_of_the_records_exits_2() {
+    let sb = Sandbox::new();
+    let f = sb.home.path().join("mine.jsonl");
+    std::fs::write(&f, "{\"name\": \"A title\", \"summary\": \"Words.\"}\n").unwrap();
+    sb.sub("index")
+        .args([
+            "--format",
+            "jsonl",
+            "--map",
+            "title=headline,abstract=summary",
+        ])
+        .arg(&f)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--map title=headline,abstract=summary",
+        ))
+        .stderr(predicates::str::contains("no record was indexed"));
+    assert!(
+        std::fs::read_dir(sb.index_dir()).unwrap().next().is_none(),
+        "an index was left behind"
     );
 }

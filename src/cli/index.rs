@@ -1,18 +1,21 @@
 //! `paperdex index`: files and directories into the index, with a summary line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Args;
 use time::Date;
 
+use paperdex::engine::IndexReport;
+use paperdex::error::escape_controls as esc;
 use paperdex::ingest::read::Input;
 use paperdex::ingest::{Format, ParseOptions, MAPPABLE_FIELDS};
+use paperdex::schema::SchemaConfig;
 use paperdex::search::parse_date;
 use paperdex::{Engine, IndexOptions};
 
 use super::render::print_json;
-use super::Global;
+use super::{CliError, Global};
 
 #[derive(Debug, Args)]
 pub struct IndexArgs {
@@ -88,10 +91,83 @@ pub fn run(global: &Global, args: &IndexArgs) -> Result<()> {
             "--commit-every must be at least 1".into()
         ));
     }
-    let engine = if args.rebuild {
-        Engine::rebuild(&dir, schema)?
+    // A first run that fails leaves the directory as it found it: no empty index that later
+    // commands would open and find nothing in.
+    let first = if paperdex::index::exists(&dir) {
+        None
     } else {
-        Engine::open_or_create(&dir, schema)?
+        Some(FirstRun::note(&dir))
+    };
+    let result = index_into(&dir, schema, args, field_map);
+    if let (Err(_), Some(first)) = (&result, first) {
+        first.undo(&dir);
+    }
+    let report = result?;
+    if args.json {
+        return print_json(&report);
+    }
+    const SHOWN: usize = 20;
+    for skip in report.skipped.iter().take(SHOWN) {
+        eprintln!("skipped {skip}");
+    }
+    if report.skipped.len() > SHOWN {
+        eprintln!(
+            "... and {} more skipped record(s) (--json lists all)",
+            report.skipped.len() - SHOWN
+        );
+    }
+    println!("{report}");
+    Ok(())
+}
+
+/// What a directory held before a first run: whether it existed, and its entries.
+struct FirstRun {
+    existed: bool,
+    entries: Vec<std::ffi::OsString>,
+}
+
+impl FirstRun {
+    fn note(dir: &Path) -> FirstRun {
+        let entries = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        FirstRun {
+            existed: dir.exists(),
+            entries,
+        }
+    }
+
+    /// Removes what the failed run created (best effort: the error being reported matters
+    /// more than one left-over file).
+    fn undo(self, dir: &Path) {
+        if !self.existed {
+            let _ = std::fs::remove_dir_all(dir);
+            return;
+        }
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if !self.entries.contains(&entry.file_name()) {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+    }
+}
+
+fn index_into(
+    dir: &Path,
+    schema: SchemaConfig,
+    args: &IndexArgs,
+    field_map: Vec<(String, String)>,
+) -> Result<IndexReport> {
+    let mapped = !field_map.is_empty();
+    let engine = if args.rebuild {
+        Engine::rebuild(dir, schema)?
+    } else {
+        Engine::open_or_create(dir, schema)?
     };
     let inputs: Vec<Input> = args
         .paths
@@ -118,21 +194,18 @@ pub fn run(global: &Global, args: &IndexArgs) -> Result<()> {
         follow: args.follow,
     };
     let report = engine.index(&inputs, &opts)?;
-    if args.json {
-        return print_json(&report);
+    // A mapping whose keys no record has skips every record: that is a wrong --map (exit 2),
+    // not a run that went well.
+    if mapped && report.added + report.updated + report.unchanged == 0 {
+        if let Some(skip) = report.skipped.first() {
+            bail!(paperdex::Error::InvalidRequest(format!(
+                "--map {}: no record was indexed ({} skipped; the first: {skip})",
+                args.map.join(","),
+                report.skipped.len()
+            )));
+        }
     }
-    const SHOWN: usize = 20;
-    for skip in report.skipped.iter().take(SHOWN) {
-        eprintln!("skipped {skip}");
-    }
-    if report.skipped.len() > SHOWN {
-        eprintln!(
-            "... and {} more skipped record(s) (--json lists all)",
-            report.skipped.len() - SHOWN
-        );
-    }
-    println!("{report}");
-    Ok(())
+    Ok(report)
 }
 
 #[derive(Debug, Args)]
@@ -146,11 +219,40 @@ pub struct DeleteArgs {
 
 pub fn run_delete(global: &Global, args: &DeleteArgs) -> Result<()> {
     let (dir, _) = global.index_dir()?;
-    let engine = Engine::open(&dir, global.schema()?)?;
+    let engine = global.open(&dir, global.schema()?)?;
+    // As `rm` does: the papers that exist are removed, and the ids that name none are
+    // reported and make the exit status 1.
+    let mut unknown = Vec::new();
+    for id in &args.ids {
+        match engine.get(id) {
+            Err(paperdex::Error::NotFound(_)) => unknown.push(id.as_str()),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+    }
     let deleted = engine.delete(&args.ids)?;
     if args.json {
-        return print_json(&serde_json::json!({ "requested": args.ids.len(), "deleted": deleted }));
+        print_json(&serde_json::json!({
+            "requested": args.ids.len(),
+            "deleted": deleted,
+            "not_found": unknown,
+        }))?;
+    } else {
+        println!("deleted {deleted} of {} paper(s)", args.ids.len());
     }
-    println!("deleted {deleted} of {} paper(s)", args.ids.len());
-    Ok(())
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = unknown.iter().map(|id| format!("`{}`", esc(id))).collect();
+    let what = if unknown.len() == 1 {
+        "paper"
+    } else {
+        "papers"
+    };
+    Err(CliError {
+        code: "not_found",
+        exit: 1,
+        message: format!("{what} {} not found", names.join(", ")),
+    }
+    .into())
 }

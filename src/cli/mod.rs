@@ -93,9 +93,29 @@ impl std::error::Error for UsageError {
     }
 }
 
+/// An error the CLI words itself (a hint naming the flags given, several unknown ids), with
+/// the code and exit status of the library error it stands for.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: &'static str,
+    pub exit: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
 /// Exit codes: 2 for the user's mistakes (bad query, bad arguments, a malformed input file), 1
 /// for everything else (including a missing or locked index and an unknown paper id).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if let Some(e) = err.downcast_ref::<CliError>() {
+        return e.exit;
+    }
     if err.downcast_ref::<UsageError>().is_some() {
         return 2;
     }
@@ -107,6 +127,40 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             | paperdex::Error::Schema { .. },
         ) => 2,
         _ => 1,
+    }
+}
+
+impl Cli {
+    /// Whether the command was asked for JSON, so its errors are JSON too.
+    pub fn wants_json(&self) -> bool {
+        match &self.command {
+            Command::Index(a) => a.json,
+            Command::Delete(a) => a.json,
+            Command::Search(a) => a.json,
+            Command::Eval(a) => a.json,
+            Command::Similar(a) => a.json,
+            Command::EvalSimilar(a) => a.json,
+            Command::Facets(a) => a.json,
+            Command::Show(a) => a.json,
+            Command::Stats(a) | Command::Check(a) => a.json,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+}
+
+/// The stable code of an error, as HTTP and stdio name it: `not_found`, `no_index`,
+/// `invalid_request`...; `usage` for a bad command line, `error` for the rest.
+pub fn error_code(err: &anyhow::Error) -> &'static str {
+    if let Some(e) = err.downcast_ref::<CliError>() {
+        return e.code;
+    }
+    if let Some(UsageError(e)) = err.downcast_ref::<UsageError>() {
+        return e.code();
+    }
+    match err.downcast_ref::<paperdex::Error>() {
+        Some(e) => e.code(),
+        None => "error",
     }
 }
 
@@ -145,6 +199,27 @@ impl Global {
         }
     }
 
+    /// Opens the index at `dir`; when it is missing, the hint repeats the `--index DIR` given,
+    /// so the command it suggests builds the index this one looks for.
+    pub fn open(&self, dir: &std::path::Path, schema: SchemaConfig) -> Result<Engine> {
+        match Engine::open(dir, schema) {
+            Err(paperdex::Error::NoIndex(_)) if self.index.is_some() => {
+                let shown =
+                    paperdex::error::escape_controls(&dir.display().to_string()).into_owned();
+                Err(CliError {
+                    code: "no_index",
+                    exit: 1,
+                    message: format!(
+                        "no paperdex index at {shown}: run `paperdex index --index {} PATHS...` first",
+                        shell_quote(&shown)
+                    ),
+                }
+                .into())
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// The index directory and whether it is the default location (not chosen by the user).
     pub fn index_dir(&self) -> Result<(PathBuf, bool)> {
         if let Some(dir) = &self.index {
@@ -171,5 +246,15 @@ fn open_for_reading(global: &Global) -> Result<Engine> {
         eprintln!("paperdex: {report}");
         return Ok(engine);
     }
-    Ok(Engine::open(&dir, schema)?)
+    global.open(&dir, schema)
+}
+
+/// `text` as one shell word: as is when it holds only safe characters, else single-quoted.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%~".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
