@@ -1091,3 +1091,40 @@ fn errors_are_json_on_stderr_when_json_is_asked_for() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// 19. completions and the man page (issue 23)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn completions_and_man_pages_are_generated_from_the_flags() {
+    let sb = Sandbox::new();
+    for (shell, marker) in [
+        ("bash", "_paperdex()"),
+        ("zsh", "#compdef paperdex"),
+        ("fish", "complete -c paperdex"),
+    ] {
+        sb.cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker))
+            .stdout(predicate::str::contains("no-snippets"))
+            .stdout(predicate::str::contains("completions"));
+    }
+    sb.cmd()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".ie").or(predicate::str::starts_with(".TH")))
+        .stdout(predicate::str::contains(".TH paperdex 1"))
+        .stdout(predicate::str::contains("paperdex\\-search(1)"));
+    let dir = sb.home.path().join("man1");
+    sb.cmd()
+        .args(["man", "--dir", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let search = std::fs::read_to_string(dir.join("paperdex-search.1")).expect("search page");
+    assert!(search.contains("\\-\\-no\\-snippets"), "{search}");
+    assert!(dir.join("paperdex.1").is_file());
+}

@@ -39,6 +39,7 @@ pub struct EvalArgs {
     /// (the search box's default)
     #[arg(long = "match", value_name = "all|any|auto")]
     pub match_mode: Option<paperdex::search::MatchMode>,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }

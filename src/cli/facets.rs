@@ -21,6 +21,7 @@ pub struct FacetsArgs {
     /// Count only papers matching this query
     #[arg(long, short = 'q', default_value = "")]
     pub query: String,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }

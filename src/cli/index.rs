@@ -213,6 +213,7 @@ pub struct DeleteArgs {
     /// Ids of the papers to remove
     #[arg(required = true, value_name = "ID")]
     pub ids: Vec<String>,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }

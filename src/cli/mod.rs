@@ -15,7 +15,7 @@ mod similar_eval;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use paperdex::engine::{bundled_samples, default_index_dir};
 use paperdex::schema::SchemaConfig;
@@ -74,6 +74,24 @@ pub enum Command {
     Stats(show::StatsArgs),
     /// Verify every index file against its checksum (exit 1 naming the damaged ones)
     Check(show::StatsArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command into --dir
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write paperdex.1 and a page per subcommand (paperdex-search.1, ...) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// A library error caused by a file named on the command line (`eval`'s inputs): exit 2
@@ -188,6 +206,25 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::GenCorpus(args) => gen::run(args),
         Command::Stats(args) => show::run_stats(&open_for_reading(&cli.global)?, args),
         Command::Check(args) => show::run_check(&open_for_reading(&cli.global)?, args),
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "paperdex", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man(args) => {
+            let command = Cli::command();
+            match &args.dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                    clap_mangen::generate_to(command, dir).with_context(|| {
+                        format!("cannot write man pages into {}", dir.display())
+                    })?;
+                }
+                None => clap_mangen::Man::new(command).render(&mut std::io::stdout())?,
+            }
+            Ok(())
+        }
     }
 }
 
@@ -256,5 +293,40 @@ fn shell_quote(text: &str) -> String {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every flag and argument of every command says what it does (`--help`, the man page and
+    /// the completions all show it).
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "paperdex", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -38,10 +38,13 @@ pub struct SearchArgs {
     /// Only papers dated on or before YYYY-MM-DD
     #[arg(long)]
     pub until: Option<String>,
+    /// Number of papers to list [default: 10, at most the schema's limit]
     #[arg(long, short = 'n')]
     pub limit: Option<usize>,
+    /// Papers to pass over before the first listed (the next page: --offset 10)
     #[arg(long, default_value_t = 0)]
     pub offset: usize,
+    /// Order: relevance (BM25 x recency) or date (newest first, papers with every word)
     #[arg(long, value_enum, default_value_t = Sort::Relevance)]
     pub sort: Sort,
     /// Recency weight W in bm25 * (1 + W * 0.5^(age/half_life)); 0 is plain BM25
@@ -62,6 +65,7 @@ pub struct SearchArgs {
     /// Leave snippets out (faster, for scripts that only need ids and titles)
     #[arg(long)]
     pub no_snippets: bool,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }

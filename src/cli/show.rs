@@ -12,12 +12,14 @@ use super::render::{print_json, width, wrap, Painter};
 pub struct ShowArgs {
     /// Paper id (arXiv id, corpus id or `t:` title hash)
     pub id: String,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }

@@ -12,6 +12,7 @@ use super::render::{print_json, Painter};
 pub struct SimilarArgs {
     /// The paper: an id in any form (2503.16428, arXiv:2503.16428v2, an arXiv or DOI URL)
     pub id: String,
+    /// Number of papers to list
     #[arg(long, short = 'n', default_value_t = 10)]
     pub limit: usize,
     /// How they are found: terms (the default), more-like-this (tantivy's, as before) or
@@ -22,6 +23,7 @@ pub struct SimilarArgs {
         value_name = "terms|more-like-this|title"
     )]
     pub method: SimilarMethod,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }

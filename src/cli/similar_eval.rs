@@ -23,6 +23,7 @@ pub struct EvalSimilarArgs {
     /// Methods to measure (repeatable) [default: terms, more-like-this, title]
     #[arg(long, value_name = "terms|more-like-this|title")]
     pub method: Vec<SimilarMethod>,
+    /// Print the result as JSON (errors too: one JSON line on stderr)
     #[arg(long)]
     pub json: bool,
 }
