@@ -631,6 +631,19 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_and_skips_name_its_lines(
+            s in "(@[a-zA-Z]{1,7} ?[{(]|[a-z ]{0,5}|[{}()\\\\,=\"#%~$@\n]|é|title ?= ?|year ?= ?|date=|month=|author=|eprint=|and |\\{\\\\\"u\\}|\\\\[a-z]+){0,80}"
+        ) {
+            let p = run(&s);
+            let lines = s.lines().count().max(1) as u64;
+            for skip in &p.skipped {
+                proptest::prop_assert!(skip.line >= 1 && skip.line <= lines, "{skip} in {s:?}");
+            }
+        }
+    }
+
     #[test]
     fn sniffing() {
         assert!(looks_like("library.bib", ""));
