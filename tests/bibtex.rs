@@ -289,6 +289,23 @@ fn the_cli_sniffs_content_and_notes_entries_without_abstract() {
 }
 
 #[test]
+fn a_directory_walk_reads_bib_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("handwritten-arxiv.bib"),
+        dir.path().join("refs.bib"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("handwritten-malformed.bib"),
+        dir.path().join("more.bibtex"),
+    )
+    .unwrap();
+    let (_index, engine, report) = index(&[dir.path().to_path_buf()]);
+    assert_eq!((report.files, papers(&engine)), (2, 5));
+}
+
+#[test]
 fn the_fuzz_seeds_parse() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/ingest");
     for name in ["bibtex", "bibtex-sniffed"] {

@@ -38,7 +38,7 @@ pub struct TextFile {
 }
 
 /// File extensions picked up when a directory is given.
-const EXTENSIONS: [&str; 6] = ["txt", "html", "htm", "jsonl", "json", "gz"];
+const EXTENSIONS: [&str; 8] = ["txt", "html", "htm", "jsonl", "json", "gz", "bib", "bibtex"];
 
 /// The files to read, and the paths a directory walk could not use.
 #[derive(Debug, Default)]
