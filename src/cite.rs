@@ -3,10 +3,12 @@
 //! `Engine::cite` picks the keys, which need the whole index to be unique.
 //!
 //! Choices, and why:
-//! - arXiv papers come out as arXiv's "Export BibTeX" writes them (`@misc`, `eprint`,
-//!   `archivePrefix = {arXiv}`, `primaryClass`, `url`, `year`), plus `month` and `doi` when
-//!   known. Authors are written `Last, First` (arXiv writes `First Last`), which BibTeX reads
-//!   the same way for every name, particles and multi-word surnames included.
+//! - arXiv papers come out as arXiv's "Export BibTeX" writes them (arxiv-browse
+//!   `formatting/cite.py`: `@misc`, fields in its order and indentation, `eprint`,
+//!   `archivePrefix = {arXiv}`, `primaryClass`, `url`), plus `month` and the DOI when known.
+//!   Differences: authors are written `Last, First` (arXiv writes `First Last`, which BibTeX
+//!   misreads for multi-word surnames), the DOI bare (arXiv writes a doi.org URL there, which
+//!   styles print twice), and the key is paperdex's own (below).
 //! - Papers without an arXiv id (newsletters, digests, corpora) get `@misc` with what the
 //!   record holds: title, authors, date, `url`, `doi`, and a `note` saying where it was listed.
 //!   Nothing is made up (no eprint, no publisher).
@@ -57,12 +59,13 @@ impl CiteFormat {
         }
     }
 
-    /// The media type of one rendering as the HTTP route serves it: `application/x-bibtex`
-    /// (what arXiv's /bibtex/ID export is served as is `text/plain`; x-bibtex is the type
-    /// Zotero and citation.js register for .bib), CSL's own registered type for CSL-JSON.
+    /// The media type of one rendering as the HTTP route serves it. BibTeX: `text/x-bibtex`,
+    /// the type freedesktop's shared-mime-info and Apache's table give `.bib` (arXiv's
+    /// /bibtex/ID serves its entry as `text/plain`, which says less to a client); CSL-JSON:
+    /// the CSL project's registered type.
     pub fn content_type(self) -> &'static str {
         match self {
-            CiteFormat::Bibtex => "application/x-bibtex; charset=utf-8",
+            CiteFormat::Bibtex => "text/x-bibtex; charset=utf-8",
             CiteFormat::CslJson => "application/vnd.citationstyles.csl+json",
             CiteFormat::Text => "text/plain; charset=utf-8",
         }
@@ -235,33 +238,37 @@ fn bib_title(title: &str) -> String {
     out
 }
 
-/// `Last, Suffix, First` (`von Last, First` with a lowercase particle), escaped. A name BibTeX
-/// would cut apart (an ` and ` inside it) is braced whole.
+/// `Last, Suffix, First` (`von Last, First` with a lowercase particle), escaped. A name
+/// BibTeX would cut apart (an `and` among its words: a company) is braced whole.
 fn bib_name(name: &Name) -> String {
     if name.family.is_empty() {
         return String::new();
     }
-    let mut family = escape(&name.family);
+    let mut family = name.family.clone();
     if let Some(particle) = &name.particle {
-        family = format!("{} {family}", escape(particle));
+        family = format!("{particle} {family}");
     }
-    if name.given.is_empty() && name.suffix.is_none() {
-        return if family.to_lowercase().contains(" and ") {
-            format!("{{{family}}}")
-        } else {
-            family
-        };
+    let parts = [
+        name.given.as_str(),
+        &family,
+        name.suffix.as_deref().unwrap_or(""),
+    ];
+    if parts
+        .iter()
+        .flat_map(|part| part.split(' '))
+        .any(|w| w.eq_ignore_ascii_case("and"))
+    {
+        let words: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+        return format!("{{{}}}", escape(&words.join(" ")));
     }
-    let mut out = family;
+    let mut out = escape(&family);
     if let Some(suffix) = &name.suffix {
         let _ = write!(out, ", {}", escape(suffix));
     }
-    let _ = write!(out, ", {}", escape(&name.given));
-    if out.to_lowercase().contains(" and ") {
-        format!("{{{out}}}")
-    } else {
-        out
+    if !name.given.is_empty() {
+        let _ = write!(out, ", {}", escape(&name.given));
     }
+    out
 }
 
 /// A value BibTeX styles print as is (eprint, doi, url): only a brace, which would unbalance
@@ -582,7 +589,11 @@ const SUFFIXES: [&str; 7] = ["Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"];
 
 impl Name {
     pub fn parse(raw: &str) -> Name {
-        let raw = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut raw = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        // "A, B, and C" split at commas leaves "and C" in some listings.
+        if let Some(rest) = raw.strip_prefix("and ") {
+            raw = rest.to_string();
+        }
         if let Some((family, given)) = raw.split_once(", ") {
             // `Last, First` or `Last, Jr., First`.
             let (suffix, given) = match given.split_once(", ") {
@@ -687,7 +698,8 @@ impl KeyParts {
 }
 
 /// The author part from the first author's surname as the author field's analyzer cuts it
-/// (lowercase, ASCII-folded): the letters of its last token that has any. `tokens` cuts text.
+/// (lowercase, ASCII-folded): the letters of its last token made of ASCII letters and the
+/// characters a word may hold inside (`WORD_INNER`: `o'brien`, `st.john`), with a letter.
 pub fn key_auth(paper: &Paper, tokens: &mut dyn FnMut(&str) -> Vec<String>) -> String {
     let Some(first) = paper.authors.first() else {
         return ANON.into();
@@ -696,10 +708,19 @@ pub fn key_auth(paper: &Paper, tokens: &mut dyn FnMut(&str) -> Vec<String>) -> S
     tokens(&name.family)
         .iter()
         .rev()
+        .filter(|t| {
+            t.chars()
+                .all(|c| c.is_ascii_lowercase() || WORD_INNER.contains(c))
+        })
         .map(|t| letters(t))
         .find(|l| !l.is_empty())
         .unwrap_or_else(|| ANON.into())
 }
+
+/// What a token may hold besides letters for its letters to make the author part: digits
+/// and the characters Unicode word boundaries keep inside a word. A short list keeps the
+/// regex over the author terms small (its automaton is built for every key).
+const WORD_INNER: &str = "0123456789'._:\u{2019}\u{b7}";
 
 /// The title word: the first token of the title (cut by an analyzer without stemming) made
 /// only of ASCII letters and digits, with a letter, and not a function word.
@@ -721,13 +742,14 @@ pub fn letters(token: &str) -> String {
         .collect()
 }
 
-/// A regular expression matching every token whose letters are `letters` (the author field
+/// A regular expression matching every author term made the author part `letters` (the field
 /// may hold `o'brien` for `obrien`): the search for colliding keys must find them all.
 pub fn letters_regex(letters: &str) -> String {
-    let mut re = String::from("[^a-z]*");
+    let inner = "[0-9'._:\u{2019}\u{b7}]*";
+    let mut re = String::from(inner);
     for c in letters.chars() {
         re.push(c);
-        re.push_str("[^a-z]*");
+        re.push_str(inner);
     }
     re
 }
@@ -1012,6 +1034,8 @@ mod tests {
         );
         assert_eq!(bib_name(&Name::parse("Xu, Ruyi")), "Xu, Ruyi");
         assert_eq!(bib_name(&Name::parse("DeepSeek-AI")), "DeepSeek-AI");
+        assert_eq!(bib_name(&Name::parse("and Huchuan Lu")), "Lu, Huchuan");
+        assert_eq!(bib_name(&Name::parse("Smith and Sons")), "{Smith and Sons}");
     }
 
     #[test]
@@ -1030,6 +1054,8 @@ mod tests {
         assert_eq!(suffix(25), "z");
         assert_eq!(suffix(26), "aa");
         assert_eq!(suffix(27), "ab");
-        assert_eq!(letters_regex("xu"), "[^a-z]*x[^a-z]*u[^a-z]*");
+        assert!(regex::Regex::new(&format!("^{}$", letters_regex("obrien")))
+            .unwrap()
+            .is_match("o\u{2019}brien"));
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
 
 pub use super::conn::connection_limit;
+use crate::cite::CiteFormat;
 use crate::engine::{Engine, FacetsRequest};
 use crate::error::Error;
 use crate::search::facets::LabelledFacets;
@@ -206,13 +207,14 @@ type Shared = State<Arc<App>>;
 
 /// The routes described in `openapi.json` (a test keeps the two in step). `/app.js` and
 /// `/style.css` are the page's own assets and are left out.
-pub const DOCUMENTED_ROUTES: [&str; 7] = [
+pub const DOCUMENTED_ROUTES: [&str; 8] = [
     "/",
     "/health",
     "/api/openapi.json",
     "/api/search",
     "/api/facets",
     "/api/papers/{id}",
+    "/api/papers/{id}/cite",
     "/api/similar/{id}",
 ];
 
@@ -516,10 +518,43 @@ fn path_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
         .map_err(|e| ApiError::bad_request(format!("paper id: {}", e.body_text())))
 }
 
-async fn paper(State(app): Shared, path: Result<Path<String>, PathRejection>) -> ApiResult {
+async fn paper(
+    State(app): Shared,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
     let id = path_id(path)?;
-    let paper = app.run(false, move |e, _| e.get(&id)).await?;
-    Ok(Json(paper).into_response())
+    // `/api/papers/{id}/cite` is served here: a wildcard must end its route, and ids hold
+    // slashes (`hep-th/9901001`, URLs).
+    let (id, mut cite) = match id.strip_suffix("/cite") {
+        Some(paper) => (paper.to_string(), Some(CiteFormat::Bibtex)),
+        None => (id, None),
+    };
+    for (key, value) in pairs(raw) {
+        match (key.as_str(), value.as_str()) {
+            ("format", "json" | "") if cite.is_none() => {}
+            ("format", name) => {
+                cite = Some(name.parse().map_err(|e: String| {
+                    ApiError::bad_request(format!("parameter `format`: {e}"))
+                })?)
+            }
+            _ if cite.is_some() => return Err(unknown(&key, &["format"])),
+            // The paper's JSON took no parameters and ignored any.
+            _ => {}
+        }
+    }
+    let Some(format) = cite else {
+        let paper = app.run(false, move |e, _| e.get(&id)).await?;
+        return Ok(Json(paper).into_response());
+    };
+    let citations = app
+        .run(false, move |e, _| e.cite(std::slice::from_ref(&id), format))
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type())],
+        citations.document(),
+    )
+        .into_response())
 }
 
 async fn similar(

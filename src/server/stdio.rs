@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
+use crate::cite::CiteFormat;
 use crate::engine::{Engine, FacetsRequest};
 use crate::error::Error;
 use crate::search::SearchRequest;
@@ -261,6 +262,18 @@ struct IdParams {
     limit: Option<usize>,
 }
 
+/// `cite`: `ids` (or one `id`) and a `format` (bibtex, csl-json, text; bibtex by default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CiteParams {
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    format: Option<CiteFormat>,
+}
+
 /// Serialized straight to text, so floats print as the CLI and HTTP print them (an f32 score
 /// turned into a `Value` would print its f64 widening, 22.04456329345703) and the result is
 /// not built twice (through a `Value` it was an eighth of a search's instructions).
@@ -297,10 +310,23 @@ fn dispatch(engine: &Engine, method: &str, raw: Value) -> Outcome {
             to_json(engine.facets(&req))
         }
         "stats" => to_json(engine.stats()),
+        "cite" => {
+            let p: CiteParams = params(method, raw)?;
+            let mut ids = p.ids.unwrap_or_default();
+            ids.extend(p.id);
+            if ids.is_empty() {
+                return Err((
+                    INVALID_PARAMS,
+                    "`cite` needs params {\"ids\": [\"...\"]}".into(),
+                    None,
+                ));
+            }
+            to_json(engine.cite(&ids, p.format.unwrap_or_default()))
+        }
         other => Err((
             METHOD_NOT_FOUND,
             format!(
-                "unknown method `{other}` (methods: search, get, similar, facets, stats, shutdown)"
+                "unknown method `{other}` (methods: search, get, similar, facets, stats, cite, shutdown)"
             ),
             None,
         )),
