@@ -60,9 +60,13 @@ struct Browser {
 }
 
 async fn browser() -> Browser {
+    browser_on(Sandbox::with_all_samples()).await
+}
+
+/// A headless Chromium on the page over the index of `sb`.
+async fn browser_on(sb: Sandbox) -> Browser {
     let chromium = find_program(&["chromium", "chromium-browser"]);
     let chromedriver = find_program(&["chromedriver"]);
-    let sb = Sandbox::with_all_samples();
     let (server, base) = serve(&sb);
     let port = free_port();
     let driver = Killed(
@@ -547,5 +551,638 @@ async fn the_paper_param_takes_any_form_of_the_id() {
             .map(|(_, v)| v.into_owned());
         assert_eq!(paper.as_deref(), Some(id.as_str()), "{url}");
     }
+    b.client.close().await.unwrap();
+}
+
+// ---- issue 23, item 4: the page
+
+/// `GET base+path` as JSON.
+fn get_json(base: &str, path: &str) -> Value {
+    let mut resp = ureq::get(format!("{base}{path}")).call().unwrap();
+    serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+/// Polls the script `js` (a function body, `arguments` from `args`) until it returns true.
+async fn wait_until(client: &Client, js: &str, args: Vec<Value>, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = client.execute(js, args.clone()).await.unwrap();
+        if v == json!(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never true: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `2181` -> `2,181`, as the page writes counts.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Saves a screenshot under the test's temporary directory, for a person to look at.
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(format!("{}/{name}", env!("CARGO_TARGET_TMPDIR")), png).unwrap();
+}
+
+/// The value of `key` in the page's address.
+async fn url_param(client: &Client, key: &str) -> Option<String> {
+    let url = client.current_url().await.unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Opens the page at `?query` and waits for its first search to be rendered.
+async fn open_at(client: &Client, base: &str, query: &str, q: &str) {
+    client.goto(&format!("{base}/?{query}")).await.unwrap();
+    wait_until(
+        client,
+        "return (new URLSearchParams(location.search).get('q') || '') === arguments[0]
+            && !document.getElementById('results').hasAttribute('aria-busy')
+            && document.querySelectorAll('#results > .hit').length > 0;",
+        vec![json!(q)],
+        &format!("results for ?{query}"),
+    )
+    .await;
+}
+
+/// arXiv papers have a PDF link right after their abstract link, in the results and the
+/// detail; papers without an arXiv id (newsletter-only, `t:...`) have none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arxiv_papers_link_their_pdf_beside_the_abstract() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    open_at(client, base, "q=agents", "agents").await;
+    let rows = client
+        .execute(
+            "return [...document.querySelectorAll('#results > .hit')].map((h) => {
+               const pdf = h.querySelector('a.pdf');
+               return { id: h.dataset.id, pdf: pdf && pdf.href,
+                        before: pdf && pdf.previousElementSibling && pdf.previousElementSibling.href };
+             });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let res = api_search(base, "agents");
+    let hits = res["hits"].as_array().unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), hits.len());
+    let (mut arxiv, mut other) = (0, 0);
+    for (row, hit) in rows.iter().zip(hits) {
+        let id = hit["id"].as_str().unwrap();
+        assert_eq!(row["id"], id);
+        if id.starts_with("t:") {
+            other += 1;
+            assert_eq!(row["pdf"], Value::Null, "{id} has no PDF: {row}");
+        } else {
+            arxiv += 1;
+            assert_eq!(row["pdf"], format!("https://arxiv.org/pdf/{id}"), "{row}");
+            assert_eq!(row["before"], hit["url"], "beside the abstract link: {row}");
+        }
+    }
+    assert!(arxiv > 0 && other > 0, "both kinds on the page: {rows:?}");
+
+    let id = hits
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .find(|id| !id.starts_with("t:"));
+    let id = id.unwrap();
+    client.goto(&format!("{base}/?paper={id}")).await.unwrap();
+    let pdf = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#detail .meta a.pdf"))
+        .await
+        .unwrap();
+    assert_eq!(
+        pdf.attr("href").await.unwrap().as_deref(),
+        Some(format!("https://arxiv.org/pdf/{id}").as_str())
+    );
+    b.client.close().await.unwrap();
+}
+
+/// An author's name is a link that searches `author:"Name"`, the API's author search: every
+/// result is theirs, and Back returns to the search before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authors_are_links_that_search_for_that_author() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    open_at(client, base, "q=agents", "agents").await;
+    let link = client
+        .find(Locator::Css("#results > .hit a.author"))
+        .await
+        .unwrap();
+    let name = link.text().await.unwrap();
+    let q = format!("author:\"{name}\"");
+    assert_eq!(
+        link.attr("href").await.unwrap(),
+        Some(format!("?q={}", url_encode(&q)))
+    );
+    link.click().await.unwrap();
+    wait_settled(client, &q).await;
+    assert_no_error(client, "after an author click").await;
+    let res = api_search(base, &q);
+    let total = res["total"].as_u64().unwrap();
+    assert!(total >= 1, "{res}");
+    assert_eq!(count_of(&text_of(client, "#count").await), Some(total));
+    for hit in res["hits"].as_array().unwrap() {
+        assert!(
+            hit["authors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == &json!(name)),
+            "{name} wrote {hit}"
+        );
+    }
+    assert_eq!(
+        first_hit_id(client).await,
+        res["hits"][0]["id"].as_str().unwrap()
+    );
+    // The detail's authors are links too.
+    let id = first_hit_id(client).await;
+    client
+        .find(Locator::Css("#results > .hit .hit-title"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let in_detail = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#detail .detail-authors a.author"))
+        .await
+        .unwrap();
+    assert!(!in_detail.text().await.unwrap().is_empty(), "{id}");
+    client.back().await.unwrap();
+    client.back().await.unwrap();
+    wait_settled(client, "agents").await;
+    b.client.close().await.unwrap();
+}
+
+/// `/api/facets` labels arXiv paths; the tree, the result tags and the filter chips show
+/// "cs.CL Computation and Language", and groups their names ("cs Computer Science").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_show_their_arxiv_names_and_group_names() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    let facets = get_json(base, "/api/facets");
+    assert_eq!(
+        facets["labels"]["/arxiv/cs/CL"],
+        "cs.CL Computation and Language"
+    );
+    assert_eq!(facets["labels"]["/arxiv/cs"], "cs Computer Science");
+    assert_eq!(facets["labels"]["/arxiv/math"], "math Mathematics");
+    assert!(facets["labels"].get("/newsletter").is_none(), "{facets}");
+    assert!(facets["topic"]["/arxiv/cs/CL"].as_u64().unwrap() > 0);
+
+    open_at(client, base, "", "").await;
+    let wait = || client.wait().at_most(Duration::from_secs(10));
+    for path in ["/arxiv", "/arxiv/cs"] {
+        wait()
+            .for_element(Locator::Css(&format!(".twisty[data-path=\"{path}\"]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let group = text_of(client, ".facet[data-path=\"/arxiv/cs\"] .name").await;
+    assert_eq!(group, "cs Computer Science");
+    let math = text_of(client, ".facet[data-path=\"/arxiv/math\"] .name").await;
+    assert_eq!(math, "math Mathematics");
+    let cl = wait()
+        .for_element(Locator::Css(".facet[data-path=\"/arxiv/cs/CL\"] .name"))
+        .await
+        .unwrap();
+    assert_eq!(cl.text().await.unwrap(), "cs.CL Computation and Language");
+    screenshot(client, "page-topic-names.png").await;
+
+    open_at(client, base, "q=&topic=%2Farxiv%2Fcs%2FCL", "").await;
+    let tag = text_of(client, "#results .tag[data-path=\"/arxiv/cs/CL\"]").await;
+    assert_eq!(tag, "cs.CL Computation and Language");
+    let chip = text_of(client, ".chip[data-path=\"/arxiv/cs/CL\"]").await;
+    assert!(chip.starts_with("cs.CL Computation and Language"), "{chip}");
+
+    // A paper opened straight from its address, before the labels have come, gets them too.
+    let id = first_hit_id(client).await;
+    client.goto(&format!("{base}/?paper={id}")).await.unwrap();
+    wait_until(
+        client,
+        "const t = document.querySelector('#detail .tag[data-path=\"/arxiv/cs/CL\"]');
+         return !!t && t.textContent === 'cs.CL Computation and Language';",
+        vec![],
+        "the detail's topics are labelled",
+    )
+    .await;
+    b.client.close().await.unwrap();
+}
+
+/// Opening a paper is a history entry: Back closes the detail and leaves the results as they
+/// were, Forward opens it again, and Close goes back the same way (no extra entry).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_closes_the_detail_panel() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    open_at(client, base, "q=attention", "attention").await;
+    let length = || async {
+        client
+            .execute("return history.length;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap()
+    };
+    let before = length().await;
+    let id = first_hit_id(client).await;
+    let detail_open = "return !document.getElementById('detail').hidden
+        && !!document.querySelector('#detail-title');";
+    let detail_closed = "return document.getElementById('detail').hidden;";
+    let open_first = || async {
+        client
+            .find(Locator::Css("#results > .hit .hit-title"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_until(client, detail_open, vec![], "the detail opens").await;
+    };
+    open_first().await;
+    assert_eq!(
+        url_param(client, "paper").await.as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(length().await, before + 1, "opening a paper is an entry");
+
+    client.back().await.unwrap();
+    wait_until(client, detail_closed, vec![], "Back closes the detail").await;
+    assert_eq!(url_param(client, "paper").await, None);
+    assert_eq!(url_param(client, "q").await.as_deref(), Some("attention"));
+    assert_eq!(first_hit_id(client).await, id, "the results stay");
+
+    client.forward().await.unwrap();
+    wait_until(client, detail_open, vec![], "Forward opens it again").await;
+    assert_eq!(
+        url_param(client, "paper").await.as_deref(),
+        Some(id.as_str())
+    );
+
+    // Close (and Esc) go back from the paper's entry: Back then leaves the page's search.
+    client
+        .find(Locator::Css("#detail-close"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(client, detail_closed, vec![], "Close closes the detail").await;
+    wait_until(
+        client,
+        "return !new URLSearchParams(location.search).has('paper');",
+        vec![],
+        "Close takes the paper out of the address",
+    )
+    .await;
+    open_first().await;
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{e00c}")
+        .await
+        .unwrap();
+    wait_until(client, detail_closed, vec![], "Esc closes the detail").await;
+    assert_eq!(url_param(client, "q").await.as_deref(), Some("attention"));
+    b.client.close().await.unwrap();
+}
+
+/// While a new search is out, the count line and the results it counts are greyed, still
+/// showing the old answer; the new answer brings them back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_count_line_greys_out_while_a_search_is_in_flight() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    open_at(client, base, "q=attention", "attention").await;
+    let old = text_of(client, "#count").await;
+    // Searches wait for the test's go-ahead.
+    client
+        .execute(
+            "window.held = [];
+             const fetch0 = window.fetch;
+             window.fetch = async (...args) => {
+               if (String(args[0]).includes('api/search')) await new Promise((go) => window.held.push(go));
+               return fetch0(...args);
+             };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let q = client.find(Locator::Css("#q")).await.unwrap();
+    q.clear().await.unwrap();
+    q.send_keys("sparse").await.unwrap();
+    let greyed = "const c = document.getElementById('count');
+        return c.classList.contains('pending') && document.getElementById('results').classList.contains('pending')
+            && parseFloat(getComputedStyle(c).opacity) < 0.7 && window.held.length > 0;";
+    wait_until(client, greyed, vec![], "the count line greys out").await;
+    assert_eq!(text_of(client, "#count").await, old, "the old count stays");
+    screenshot(client, "page-stale-count.png").await;
+
+    client
+        .execute("window.held.splice(0).forEach((go) => go());", vec![])
+        .await
+        .unwrap();
+    wait_settled(client, "sparse").await;
+    wait_until(
+        client,
+        "const c = document.getElementById('count');
+         return !c.classList.contains('pending') && parseFloat(getComputedStyle(c).opacity) === 1;",
+        vec![],
+        "the count line is itself again",
+    )
+    .await;
+    let res = api_search(base, "sparse");
+    assert_eq!(
+        count_of(&text_of(client, "#count").await),
+        res["total"].as_u64()
+    );
+    b.client.close().await.unwrap();
+}
+
+/// "Newest first" does not rank by score, so "Favour recent" is disabled under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn favour_recent_is_disabled_under_newest_first() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    open_at(client, base, "q=attention", "attention").await;
+    let recency = client.find(Locator::Css("#recency")).await.unwrap();
+    assert!(recency.is_enabled().await.unwrap());
+    let sort = client.find(Locator::Css("#sort")).await.unwrap();
+    sort.select_by_value("date").await.unwrap();
+    wait_until(
+        client,
+        "return document.getElementById('recency').disabled
+            && new URLSearchParams(location.search).get('sort') === 'date';",
+        vec![],
+        "Favour recent is disabled under Newest first",
+    )
+    .await;
+    sort.select_by_value("relevance").await.unwrap();
+    wait_until(
+        client,
+        "return !document.getElementById('recency').disabled;",
+        vec![],
+        "and enabled again under Relevance",
+    )
+    .await;
+    // Straight from an address too.
+    open_at(client, base, "q=attention&sort=date", "attention").await;
+    let recency = client.find(Locator::Css("#recency")).await.unwrap();
+    assert!(!recency.is_enabled().await.unwrap());
+    b.client.close().await.unwrap();
+}
+
+/// The histogram names its months under the bars, readable without hovering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn month_names_are_shown_under_the_histogram() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    open_at(client, base, "q=", "").await;
+    let cols = client
+        .execute(
+            "return [...document.querySelectorAll('#bars .hcol')].map((c) => {
+               const bar = c.querySelector('.bar, .bar-empty'), m = c.querySelector('.hmonth');
+               const box = m ? m.getBoundingClientRect() : { width: 0, height: 0 };
+               return { month: bar.dataset.month || null, label: m ? m.textContent : null,
+                        shown: box.width > 0 && box.height > 0 && getComputedStyle(m).visibility === 'visible' };
+             });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    const ABBR: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let facets = get_json(base, "/api/facets");
+    let months: Vec<&String> = facets["date"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| k.len() == 8)
+        .collect();
+    let cols = cols.as_array().unwrap();
+    let bars: Vec<&Value> = cols.iter().filter(|c| c["month"].is_string()).collect();
+    assert_eq!(bars.len(), months.len(), "{cols:?}");
+    // A dozen or so months at 1280 px: every one is named.
+    for col in bars {
+        let month = col["month"].as_str().unwrap();
+        let n: usize = month[5..].parse().unwrap();
+        assert_eq!(col["label"], ABBR[n - 1], "{col}");
+        assert_eq!(col["shown"], true, "{col}");
+    }
+    screenshot(client, "page-months.png").await;
+    b.client.close().await.unwrap();
+}
+
+/// A level of the topic tree with more than 12 children (arXiv's cs in the real listings)
+/// gets a filter box that narrows it by code or name; Esc empties it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_topic_level_has_a_filter_box() {
+    let sb = Sandbox::new();
+    let slice = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/listings-slice.jsonl.gz");
+    sb.index_files(&[slice]);
+    let b = browser_on(sb).await;
+    let (client, base) = (&b.client, b.base.as_str());
+    let facets = get_json(base, "/api/facets");
+    let children = |parent: &str| -> Vec<String> {
+        let topic = facets["topic"].as_object().unwrap();
+        let prefix = format!("{parent}/");
+        topic
+            .keys()
+            .filter(|k| k.starts_with(&prefix) && !k[prefix.len()..].contains('/'))
+            .cloned()
+            .collect()
+    };
+    let cs = children("/arxiv/cs");
+    assert!(cs.len() > 12, "{cs:?}");
+    assert!(children("").len() <= 12);
+
+    open_at(client, base, "", "").await;
+    let wait = || client.wait().at_most(Duration::from_secs(10));
+    assert!(client
+        .find_all(Locator::Css(".topic-filter[data-parent=\"\"]"))
+        .await
+        .unwrap()
+        .is_empty());
+    for path in ["/arxiv", "/arxiv/cs"] {
+        wait()
+            .for_element(Locator::Css(&format!(".twisty[data-path=\"{path}\"]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let filter = wait()
+        .for_element(Locator::Css(".topic-filter[data-parent=\"/arxiv/cs\"]"))
+        .await
+        .unwrap();
+    let label = filter.attr("aria-label").await.unwrap().unwrap();
+    assert!(label.contains("cs Computer Science"), "{label}");
+    filter.send_keys("language").await.unwrap();
+    let expected: Vec<String> = cs
+        .iter()
+        .filter(|p| {
+            let l = facets["labels"][p.as_str()].as_str().unwrap_or("");
+            l.to_lowercase().contains("language")
+        })
+        .cloned()
+        .collect();
+    assert!(
+        expected.contains(&"/arxiv/cs/CL".to_string()),
+        "{expected:?}"
+    );
+    let shown = "return [...document.querySelector('.topic-filter[data-parent=\"/arxiv/cs\"]')
+            .closest('ul').querySelectorAll(':scope > li > .node > .facet')].map((f) => f.dataset.path).sort();";
+    let mut want = expected.clone();
+    want.sort();
+    wait_until(
+        client,
+        &format!("return JSON.stringify((() => {{ {shown} }})()) === arguments[0];"),
+        vec![json!(serde_json::to_string(&want).unwrap())],
+        "the filter keeps the topics whose name has the words",
+    )
+    .await;
+    // Typing keeps the focus in the box (the tree is drawn anew under it).
+    let focused = client
+        .execute(
+            "return document.activeElement.matches('.topic-filter[data-parent=\"/arxiv/cs\"]');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!(true));
+    screenshot(client, "page-topic-filter.png").await;
+
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{e00c}")
+        .await
+        .unwrap();
+    wait_until(
+        client,
+        &format!("return (() => {{ {shown} }})().length === 8;"),
+        vec![],
+        "Esc empties the box: the first 8 again",
+    )
+    .await;
+    b.client.close().await.unwrap();
+}
+
+/// The home page (nothing typed, no filter) says what the index holds: how many papers, from
+/// when to when, from which sources, and the most common topics, each a filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_shows_what_the_index_holds() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    let health = get_json(base, "/health");
+    let facets = get_json(base, "/api/facets");
+    client.goto(base).await.unwrap();
+    let overview = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#overview .overview-papers"))
+        .await
+        .unwrap();
+    let papers = health["papers"].as_u64().unwrap();
+    assert!(papers > 100, "{health}");
+    assert_eq!(
+        overview.text().await.unwrap(),
+        format!("{} papers", thousands(papers))
+    );
+    let dates = text_of(client, "#overview .overview-dates").await;
+    assert_eq!(
+        dates,
+        format!(
+            "{} to {}",
+            health["first_date"].as_str().unwrap(),
+            health["last_date"].as_str().unwrap()
+        )
+    );
+    let line = text_of(client, "#overview .overview-line").await;
+    assert!(line.contains("newsletter"), "{line}");
+
+    // The top topics are the leaves of the tree with the most papers.
+    let topic = facets["topic"].as_object().unwrap();
+    let mut leaves: Vec<(&String, u64)> = topic
+        .iter()
+        .filter(|(p, _)| !topic.keys().any(|q| q.starts_with(&format!("{p}/"))))
+        .map(|(p, n)| (p, n.as_u64().unwrap()))
+        .collect();
+    leaves.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let want: Vec<&String> = leaves.iter().take(8).map(|(p, _)| *p).collect();
+    let shown = client
+        .execute(
+            "return [...document.querySelectorAll('#overview .top-topic')].map((b) => b.dataset.path);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(want));
+    let first = want[0].as_str();
+    let button = client
+        .find(Locator::Css(&format!(
+            "#overview .top-topic[data-path=\"{first}\"]"
+        )))
+        .await
+        .unwrap();
+    if let Some(label) = facets["labels"][first].as_str() {
+        assert!(button.text().await.unwrap().starts_with(label));
+    }
+    screenshot(client, "page-home.png").await;
+
+    // A topic from it filters; the overview makes way for the filtered results.
+    button.click().await.unwrap();
+    wait_for_count(
+        client,
+        topic[first].as_u64().unwrap(),
+        "after a top topic click",
+    )
+    .await;
+    let overview = client.find(Locator::Css("#overview")).await.unwrap();
+    assert!(!overview.is_displayed().await.unwrap());
+    client.back().await.unwrap();
+    wait_until(
+        client,
+        "return !document.getElementById('overview').hidden;",
+        vec![],
+        "the overview is back with the unfiltered page",
+    )
+    .await;
+    client
+        .find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys("attention")
+        .await
+        .unwrap();
+    wait_settled(client, "attention").await;
+    assert!(!overview.is_displayed().await.unwrap());
     b.client.close().await.unwrap();
 }
