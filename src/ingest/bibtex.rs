@@ -4,13 +4,13 @@
 //! balanced) and each is parsed alone by the `biblatex` crate: the crate stops a whole file at
 //! its first error and places it by byte offset only, so one malformed entry would otherwise
 //! lose the library. A bad entry is a skip naming its line; the rest are indexed. `@string`
-//! abbreviations are gathered from the whole file first and given to every entry.
+//! abbreviations are gathered from the whole file first; each entry gets those it uses.
 
 use std::sync::LazyLock;
 
 use biblatex::{
     Bibliography, Chunk, ChunksExt, ChunksRef, Date as BibDate, DateValue, Datetime, Pair,
-    PermissiveType, RawBibliography, RawChunk, Spanned,
+    PermissiveType, RawBibliography, RawChunk, RawEntry, Spanned,
 };
 use regex::Regex;
 use time::{Date, Month};
@@ -233,11 +233,8 @@ type Failed = (u64, String);
 /// The `@string`s an entry refers to, and those they refer to: each entry is resolved alone,
 /// and handing it every string of a file with hundreds (IEEE's abbreviations) cost a copy
 /// of them all per entry.
-fn used_strings<'s>(
-    entries: &[biblatex::Spanned<biblatex::RawEntry<'s>>],
-    strings: &[Pair<'s>],
-) -> Vec<Pair<'s>> {
-    let names_in = |value: &[biblatex::Spanned<RawChunk<'s>>]| -> Vec<&'s str> {
+fn used_strings<'s>(entries: &[Spanned<RawEntry<'s>>], strings: &[Pair<'s>]) -> Vec<Pair<'s>> {
+    let names_in = |value: &[Spanned<RawChunk<'s>>]| -> Vec<&'s str> {
         value
             .iter()
             .filter_map(|c| match c.v {
