@@ -440,19 +440,21 @@ fn arxiv_month(id: &str) -> Option<(i32, Month)> {
 /// its 1st day. Neither field: no date. A year that is not a number of up to four digits is
 /// an error.
 fn date(e: &biblatex::Entry) -> Result<Option<(Date, bool)>, String> {
-    if let Some(chunks) = e.get("date") {
+    // An empty field (`year = {}`, common in hand-kept files) is no date, not a bad one.
+    let present = |f: &str| e.get(f).filter(|c| !c.format_verbatim().trim().is_empty());
+    if let Some(chunks) = present("date") {
         let raw = chunks.format_verbatim();
         return match e.date() {
             Ok(PermissiveType::Typed(d)) => to_date(&d, &raw).map(Some),
             _ => Err(format!("bad date `{}`", raw.trim())),
         };
     }
-    let Some(year) = e.get("year") else {
+    let Some(year) = present("year") else {
         return Ok(None);
     };
     let raw = year.format_verbatim();
     let y = raw.trim();
-    if y.is_empty() || y.len() > 4 || !y.bytes().all(|c| c.is_ascii_digit()) {
+    if y.len() > 4 || !y.bytes().all(|c| c.is_ascii_digit()) {
         return Err(format!("bad year `{y}`"));
     }
     // JabRef writes the `dec` macro as `{\#dec\#}`: the month name between the `#`s.
@@ -556,7 +558,7 @@ mod tests {
 @online{b, title={B}, date={2020-09/2021-01}}
 @article{c, title={C}, year={2019}, month={\#dec\#}}
 @article{d, title={D}, year={2019}, month={7}, day={4}}
-@article{e, title={E}}
+@article{e, title={E}, year={ }}
 @misc{f, title={F}, year={2025}, eprint={2503.16428}, archivePrefix={arXiv}}
 @misc{g, title={G}, year={2024}, eprint={2503.16428}, archivePrefix={arXiv}}
 "#);
