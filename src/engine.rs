@@ -729,8 +729,10 @@ impl Progress {
         } else if let Some(total) = total_bytes {
             let bar = ProgressBar::new(total);
             bar.set_style(
+                // The bar takes the columns the text leaves, so the line fits any terminal
+                // (a fixed 30 made it 83 columns at 115k records, wrapping at 80).
                 ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} eta {eta}",
+                    "{msg} [{wide_bar}] {binary_bytes}/{binary_total_bytes} eta {eta}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
@@ -752,6 +754,11 @@ impl Progress {
 
     fn update(&self, bytes: u64, records: usize) {
         let rate = records as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+        // Position and total both count raw bytes (compressed for `.gz`); a file that grew
+        // while read moves the total rather than running past it.
+        if self.bar.length().is_some_and(|len| bytes > len) {
+            self.bar.set_length(bytes);
+        }
         self.bar.set_position(bytes);
         self.bar
             .set_message(format!("{records} records ({rate:.0}/s)"));

@@ -1128,3 +1128,40 @@ fn completions_and_man_pages_are_generated_from_the_flags() {
     assert!(search.contains("\\-\\-no\\-snippets"), "{search}");
     assert!(dir.join("paperdex.1").is_file());
 }
+
+/// A snippet cut from the middle of a sentence says so with "…" at each cut; one starting at
+/// a sentence (or the abstract's start) has none.
+#[test]
+fn snippets_cut_mid_sentence_start_and_end_with_an_ellipsis() {
+    let sb = Sandbox::with_all_samples();
+    let r = sb.search_json(&["--limit", "20", "sparse attention"]);
+    let mut cut = 0;
+    for hit in hits(&r) {
+        let snippet = str_field(hit, "snippet");
+        let paper = sb.show_json(str_field(hit, "id"));
+        let text = str_field(&paper, "abstract");
+        let inner = snippet.trim_start_matches('…').trim_end_matches('…');
+        let at = text.find(inner).expect("the snippet is from the abstract");
+        let before = text[..at].trim_end();
+        let mid = !before.is_empty() && !before.ends_with(['.', '!', '?']);
+        assert_eq!(
+            snippet.starts_with('…'),
+            mid,
+            "`{snippet}` after `{before}`"
+        );
+        cut += usize::from(mid);
+        // Highlights still mark the query's words.
+        for h in hit["highlights"].as_array().unwrap() {
+            let (s, e) = (
+                h[0].as_u64().unwrap() as usize,
+                h[1].as_u64().unwrap() as usize,
+            );
+            let word = snippet[s..e].to_lowercase();
+            assert!(
+                word.starts_with("spars") || word.starts_with("attent"),
+                "{word}"
+            );
+        }
+    }
+    assert!(cut > 0, "no snippet started mid-sentence: {r}");
+}

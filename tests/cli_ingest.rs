@@ -722,3 +722,30 @@ fn map_naming_no_key_of_the_records_exits_2() {
         "an index was left behind"
     );
 }
+
+/// LaTeX superscripts keep their `^`: `$O(T^2)$` is shown and stored as `O(T^2)`, not the
+/// `O(T2)` that read as a different thing, and is still found by `T2` (the tokenizer joins
+/// `T^2` into `t2`) and `--plain T^2`.
+#[test]
+fn latex_superscripts_keep_their_meaning() {
+    let sb = Sandbox::new();
+    let line = common::listing(
+        "2501.00011",
+        "Linear attention beyond $O(T^2)$",
+        "Softmax attention costs $O(T^2)$ time and $O(n^{1/2})$ memory per head.",
+        "2025-01-03",
+        "cs.LG",
+    );
+    let f = common::write_file(sb.home.path(), "sup.jsonl", line + "\n");
+    sb.index_files(&[f]);
+    let paper = sb.show_json("2501.00011");
+    assert_eq!(paper["title"], "Linear attention beyond O(T^2)");
+    assert_eq!(
+        paper["abstract"],
+        "Softmax attention costs O(T^2) time and O(n^(1/2)) memory per head."
+    );
+    for q in [&["T2"][..], &["--plain", "T^2"], &["softmax"]] {
+        let r = sb.search_json(q);
+        assert_eq!(r["hits"][0]["id"], "2501.00011", "{q:?}: {r}");
+    }
+}

@@ -4,7 +4,7 @@
 /// Normalizes a title, abstract or comment for indexing and display.
 ///
 /// Repairs mojibake (UTF-8 read as Windows-1252/Latin-1) and drops what cannot be repaired,
-/// strips LaTeX markup (`\textbf{Uni}` -> `Uni`, `$^3$` -> `3`, `\#` -> `#`, ``` ``x'' ``` ->
+/// strips LaTeX markup (`\textbf{Uni}` -> `Uni`, `$^3$` -> `^3`, `\#` -> `#`, ``` ``x'' ``` ->
 /// `"x"`), collapses whitespace and trims. Idempotent: `clean(clean(s)) == clean(s)`.
 pub fn clean(s: &str) -> String {
     if is_plain(s) {
@@ -439,7 +439,7 @@ fn is_markup_byte(b: u8) -> bool {
 }
 
 impl Latex<'_> {
-    /// Emits the text of `s[start..end]`; `math` drops `^`, `_` and all braces.
+    /// Emits the text of `s[start..end]`; `math` drops `_` and braces, and keeps `^`.
     fn run(&mut self, start: usize, end: usize, math: bool) {
         let (s, b) = (self.s, self.s.as_bytes());
         // Per open brace: whether it is markup (dropped) or literal (kept).
@@ -519,7 +519,29 @@ impl Latex<'_> {
                         }
                     }
                 }
-                b'^' | b'_' if math => i += 1,
+                // A superscript keeps its `^` (`O(T^2)`, not `O(T2)`: a square read as a 2);
+                // a braced one of more than a word keeps its extent in parentheses
+                // (`n^{1/2}` -> `n^(1/2)`). The tokenizer still joins `MedS^3` into `meds3`.
+                b'^' if math => {
+                    self.out.push('^');
+                    i += 1;
+                    if i < end && b[i] == b'{' {
+                        if let Some(close) = find_close(b, i, end, b'{', b'}') {
+                            let inner = &s[i + 1..close];
+                            let word = !inner.is_empty()
+                                && inner.bytes().all(|c| c.is_ascii_alphanumeric());
+                            if !word {
+                                self.out.push('(');
+                            }
+                            self.run(i + 1, close, true);
+                            if !word {
+                                self.out.push(')');
+                            }
+                            i = close + 1;
+                        }
+                    }
+                }
+                b'_' if math => i += 1,
                 b'`' if next == Some(b'`') => {
                     self.out.push('"');
                     open_quote = true;
@@ -697,9 +719,15 @@ mod tests {
     fn strips_latex_escapes_and_math() {
         assert_eq!(clean(r"the \#1 spot"), "the #1 spot");
         assert_eq!(clean(r"S\&P 500, 10\% better"), "S&P 500, 10% better");
-        assert_eq!(clean(r"MedS$^3$: Towards"), "MedS3: Towards");
+        assert_eq!(clean(r"MedS$^3$: Towards"), "MedS^3: Towards");
         assert_eq!(clean(r"with $x$ and $\alpha_{i}$"), "with x and αi");
-        assert_eq!(clean(r"$$E = mc^2$$"), "E = mc2");
+        assert_eq!(clean(r"$$E = mc^2$$"), "E = mc^2");
+        assert_eq!(
+            clean(r"attention costs $O(T^2)$ time"),
+            "attention costs O(T^2) time"
+        );
+        assert_eq!(clean(r"$O(n^{1/2})$ and $2^{10}$"), "O(n^(1/2)) and 2^10");
+        assert_eq!(clean(r"$x_i^{2}$"), "xi^2");
         assert_eq!(clean("costs $5 and $10"), "costs $5 and $10");
         assert_eq!(clean("a lone $ sign"), "a lone $ sign");
         assert_eq!(clean("keep {literal} braces"), "keep {literal} braces");

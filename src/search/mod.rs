@@ -954,10 +954,7 @@ fn make_hit(
         return hit(paper, score, String::new(), Vec::new(), explain);
     };
     let (text, highlights) = match snippets.snippet(&paper.abstract_text) {
-        Some(s) => (
-            paper.abstract_text[s.range].to_string(),
-            s.highlights.iter().map(|r| [r.start, r.end]).collect(),
-        ),
+        Some(s) => s.text(&paper.abstract_text),
         None => (lead(&paper.abstract_text, SNIPPET_CHARS), Vec::new()),
     };
     hit(paper, score, text, highlights, explain)

@@ -64,6 +64,44 @@ pub struct Snippet {
     pub highlights: Vec<Range<usize>>,
 }
 
+impl Snippet {
+    /// The window as shown: `…` before it when it starts mid-sentence and after it when it
+    /// stops mid-sentence before the end, so a cut is never read as the paper's own words;
+    /// highlights shifted to match.
+    pub fn text(&self, text: &str) -> (String, Vec<[usize; 2]>) {
+        const ELLIPSIS: &str = "…";
+        let before = text[..self.range.start].trim_end();
+        let cut_start = !before.is_empty() && !ends_sentence(before);
+        let window = &text[self.range.clone()];
+        let cut_end = !text[self.range.end..].trim().is_empty() && !ends_sentence(window);
+        let shift = if cut_start { ELLIPSIS.len() } else { 0 };
+        let mut out = String::with_capacity(window.len() + 2 * ELLIPSIS.len());
+        if cut_start {
+            out.push_str(ELLIPSIS);
+        }
+        out.push_str(window);
+        if cut_end {
+            out.push_str(ELLIPSIS);
+        }
+        let highlights = self
+            .highlights
+            .iter()
+            .map(|r| [r.start + shift, r.end + shift])
+            .collect();
+        (out, highlights)
+    }
+}
+
+/// Whether text ending here ends a sentence: `.`, `!` or `?`, perhaps inside a closing
+/// quote or bracket.
+fn ends_sentence(text: &str) -> bool {
+    let last = text
+        .trim_end_matches(['"', '\'', ')', ']', '”', '’'])
+        .chars()
+        .last();
+    matches!(last, Some('.' | '!' | '?'))
+}
+
 /// A matched token: its byte range in the text and its term's weight.
 type Match = (usize, usize, f32);
 
