@@ -28,7 +28,9 @@ use serde_json::{json, Value};
 use std::ops::Bound;
 
 use tantivy::collector::DocSetCollector;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ExistsQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
@@ -795,7 +797,9 @@ fn analyzed(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
 /// terms), a date in the same year (a range over `date_days`) and the same title word (its
 /// title term). A part that gives no clause (`anon`, no date, no word) only widens the query.
 /// The candidates' bases are then computed from their stored records, so the result is exact
-/// and the same for every paper of a group: same index, same keys.
+/// and the same for every paper of a group: same index, same keys. Not checked: a suffixed key
+/// equal to another paper's base (`xu2025attention` + `a` against a title word `attentiona`),
+/// as in Better BibTeX.
 pub fn cite_key(idx: &PaperIndex, paper: &Paper) -> Result<String> {
     let parts = key_parts(idx, paper)?;
     let base = parts.base();
@@ -815,17 +819,25 @@ pub fn cite_key(idx: &PaperIndex, paper: &Paper) -> Result<String> {
             clauses.push((Occur::Must, Box::new(range)));
         }
     }
+    if parts.year.is_none() {
+        // An undated key (`anon-`, no word even) is shared with undated papers only.
+        let name = idx
+            .fields
+            .schema
+            .get_field_name(idx.fields.date_days)
+            .to_string();
+        clauses.push((Occur::MustNot, Box::new(ExistsQuery::new(name, false))));
+    }
     if let Some(word) = &parts.word {
         if let Some(term) = title_term(idx, word)? {
             let query = TermQuery::new(term, IndexRecordOption::Basic);
             clauses.push((Occur::Must, Box::new(query)));
         }
     }
-    let query: Box<dyn Query> = if clauses.is_empty() {
-        Box::new(AllQuery)
-    } else {
-        Box::new(BooleanQuery::new(clauses))
-    };
+    if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    let query = BooleanQuery::new(clauses);
     let docs = searcher.search(&query, &DocSetCollector)?;
     let mut sharing: Vec<String> = Vec::new();
     for addr in docs {

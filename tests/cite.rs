@@ -273,6 +273,9 @@ fn keys_collide_into_suffixes_in_id_order_and_stay_stable() {
         [
             json!({"_id": "u1", "title": "Medusa Heads", "text": "Abstract one."}).to_string(),
             json!({"_id": "u2", "title": "Medusa Tails", "text": "Abstract two."}).to_string(),
+            // No author, no date, no ASCII title word: the bare `anon`, still unique.
+            json!({"_id": "c2", "title": "深度学习", "text": "摘要二。"}).to_string(),
+            json!({"_id": "c1", "title": "机器翻译", "text": "摘要一。"}).to_string(),
         ]
         .join("\n")
             + "\n",
@@ -282,6 +285,8 @@ fn keys_collide_into_suffixes_in_id_order_and_stay_stable() {
         .unwrap();
     assert_eq!(key(&engine, "u1"), "anon-medusaa");
     assert_eq!(key(&engine, "u2"), "anon-medusab");
+    assert_eq!(key(&engine, "c1"), "anona");
+    assert_eq!(key(&engine, "c2"), "anonb");
 }
 
 #[test]
