@@ -405,6 +405,13 @@ fn first_run_builds_default_index_from_bundled_samples_once() {
         stderr.contains("corpus-samples"),
         "no first-run notice on stderr: {stderr}"
     );
+    // The notice's last line says how to put your own papers in their place.
+    assert!(
+        stderr.lines().last().is_some_and(
+            |l| l.contains("`paperdex index --rebuild PATHS...` replaces these samples")
+        ),
+        "the first-run notice does not say how to replace the samples: {stderr}"
+    );
     assert!(
         stdout.contains("Sparse Attention"),
         "no results on stdout:\n{stdout}"

@@ -275,12 +275,17 @@ fn open_for_reading(global: &Global) -> Result<Engine> {
     let schema = global.schema()?;
     if is_default && !paperdex::index::exists(&dir) {
         eprintln!(
-            "paperdex: no index at {}; building it from the bundled corpus-samples/ (run `paperdex index PATHS...` to index your own files)",
+            "paperdex: no index at {}; building it from the sample papers bundled in corpus-samples/",
             paperdex::error::escape_controls(&dir.display().to_string())
         );
         let engine = Engine::open_or_create(&dir, schema)?;
         let report = engine.index(&bundled_samples(), &IndexOptions::default())?;
         eprintln!("paperdex: {report}");
+        // Said after the summary, so it is the last line a new user reads.
+        eprintln!(
+            "paperdex: to search your own papers instead, `paperdex index --rebuild PATHS...` \
+             replaces these samples (`paperdex index PATHS...` adds to them)"
+        );
         return Ok(engine);
     }
     global.open(&dir, schema)
