@@ -749,3 +749,69 @@ fn latex_superscripts_keep_their_meaning() {
         assert_eq!(r["hits"][0]["id"], "2501.00011", "{q:?}: {r}");
     }
 }
+
+/// The progress bar on a terminal (a pty from util-linux `script`, 60 columns): every frame
+/// fits the width, and position and total count the same bytes, the `.gz` file's own, so the
+/// bar ends at its size on disk, never at the decompressed size past it.
+#[test]
+fn the_progress_bar_fits_the_terminal_and_ends_at_the_file_size() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 0..400 {
+        let line = common::listing(
+            &format!("2501.{i:05}"),
+            &format!("Paper number {i} on sparse attention"),
+            &"Long abstract about attention and retrieval, said again. ".repeat(20),
+            "2025-01-03",
+            "cs.LG",
+        );
+        writeln!(gz, "{line}").unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    let file = common::write_file(sb.home.path(), "listings.jsonl.gz", &bytes);
+    let bin = assert_cmd::cargo::cargo_bin("paperdex");
+    let inner = format!(
+        "stty rows 24 cols 60; '{}' index --index '{}' '{}'",
+        bin.display(),
+        sb.index_dir().display(),
+        file.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env("HOME", sb.home.path())
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let raw = String::from_utf8_lossy(&out.stdout);
+    // Frames are redrawn in place: split at carriage returns, drop escape sequences.
+    let csi = regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").unwrap();
+    let text = csi.replace_all(&raw, "");
+    let frames: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains(" records ("))
+        .collect();
+    assert!(!frames.is_empty(), "no progress bar drawn:\n{text}");
+    for frame in &frames {
+        assert!(
+            frame.chars().count() <= 60,
+            "frame over 60 columns: `{frame}`"
+        );
+    }
+    let size = format!("{:.2} KiB", bytes.len() as f64 / 1024.0);
+    let last = frames.last().unwrap();
+    assert!(
+        last.contains(&format!("{size}/{size}")),
+        "last frame `{last}` does not end at the file's {size}"
+    );
+}
