@@ -158,12 +158,13 @@ fn pretty(value: &Value) -> String {
 pub fn bibtex(paper: &Paper, key: &str) -> String {
     let mut fields: Vec<(&str, String)> = Vec::new();
     fields.push(("title", bib_title(&paper.title)));
-    if !paper.authors.is_empty() {
-        let names: Vec<String> = paper
-            .authors
-            .iter()
-            .map(|a| bib_name(&Name::parse(a)))
-            .collect();
+    let names: Vec<String> = paper
+        .authors
+        .iter()
+        .map(|a| bib_name(&Name::parse(a)))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if !names.is_empty() {
         fields.push(("author", names.join(" and ")));
     }
     if let Some(date) = paper.date {
@@ -175,7 +176,7 @@ pub fn bibtex(paper: &Paper, key: &str) -> String {
         fields.push(("eprint", verbatim(arxiv)));
         fields.push(("archivePrefix", "arXiv".into()));
         if let Some(class) = primary_class(paper) {
-            fields.push(("primaryClass", class));
+            fields.push(("primaryClass", escape(&class)));
         }
     }
     if let Some(doi) = &paper.doi {
@@ -402,12 +403,14 @@ pub fn csl_json(paper: &Paper, key: &str) -> Value {
         "title": paper.title,
     });
     let obj = item.as_object_mut().expect("an object");
-    if !paper.authors.is_empty() {
-        let authors: Vec<Value> = paper
-            .authors
-            .iter()
-            .map(|a| csl_name(&Name::parse(a)))
-            .collect();
+    let authors: Vec<Value> = paper
+        .authors
+        .iter()
+        .map(|a| Name::parse(a))
+        .filter(|n| !n.family.is_empty())
+        .map(|n| csl_name(&n))
+        .collect();
+    if !authors.is_empty() {
         obj.insert("author".into(), Value::Array(authors));
     }
     if let Some(d) = paper.date {
