@@ -1186,3 +1186,166 @@ async fn the_home_page_shows_what_the_index_holds() {
     assert!(!overview.is_displayed().await.unwrap());
     b.client.close().await.unwrap();
 }
+
+/// The copy buttons put a paper's id, and its entry from `/api/papers/{id}/cite?format=bibtex`,
+/// on the clipboard and say "Copied" for a moment: through the async Clipboard API (stubbed
+/// here to record what it is given), else through a selected textarea and `execCommand`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_buttons_copy_the_id_and_the_bibtex_entry() {
+    let b = browser().await;
+    let (client, base) = (&b.client, b.base.as_str());
+    let stub = "window.copied = [];
+        Object.defineProperty(navigator, 'clipboard', { configurable: true,
+          value: { writeText: async (t) => { window.copied.push(t); } } });";
+    let bibtex = |id: &str| {
+        let mut resp = ureq::get(format!(
+            "{base}/api/papers/{}/cite?format=bibtex",
+            url_encode(id)
+        ))
+        .call()
+        .unwrap();
+        resp.body_mut().read_to_string().unwrap()
+    };
+    // Scrolled to the middle first: WebDriver clicks what is in the viewport as it stands,
+    // even under the sticky header.
+    let click = |css: String| async move {
+        client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css(&css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    let copied = |n: usize| {
+        format!(
+            "return window.copied.length === {n} ? window.copied[{}] : null;",
+            n - 1
+        )
+    };
+
+    open_at(client, base, "q=agents", "agents").await;
+    client.execute(stub, vec![]).await.unwrap();
+    let ids = client
+        .execute(
+            "return [...document.querySelectorAll('#results > .hit')].map((h) => h.dataset.id);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<String> = serde_json::from_value(ids).unwrap();
+    let button = |i: usize, kind: &str| {
+        format!(
+            "#results > .hit:nth-child({}) .copy[data-copy=\"{kind}\"]",
+            i + 1
+        )
+    };
+
+    click(button(0, "id")).await;
+    wait_until(
+        client,
+        "return window.copied.length === 1;",
+        vec![],
+        "the id is copied",
+    )
+    .await;
+    let got = client.execute(&copied(1), vec![]).await.unwrap();
+    assert_eq!(got, json!(ids[0]));
+    assert_eq!(text_of(client, &button(0, "id")).await, "Copied");
+    assert!(text_of(client, "#announce").await.starts_with("Copied"));
+    wait_until(
+        client,
+        "return document.querySelector(arguments[0]).textContent === arguments[1];",
+        vec![json!(button(0, "id")), json!(ids[0])],
+        "the button shows the id again",
+    )
+    .await;
+
+    // A newsletter-only paper (t:...) has an entry too: @misc with what is known.
+    let other = ids.iter().position(|id| id.starts_with("t:")).unwrap();
+    for (n, i) in [(2, 0), (3, other)] {
+        click(button(i, "bibtex")).await;
+        wait_until(
+            client,
+            &format!("return window.copied.length === {n};"),
+            vec![],
+            "the BibTeX entry is copied",
+        )
+        .await;
+        let got = client.execute(&copied(n), vec![]).await.unwrap();
+        let entry = bibtex(&ids[i]);
+        assert!(entry.starts_with('@'), "{entry}");
+        assert_eq!(got, json!(entry));
+        assert_eq!(text_of(client, &button(i, "bibtex")).await, "Copied");
+    }
+
+    // No Clipboard API (plain http on a LAN name, older browsers): the textarea fallback.
+    client
+        .execute(
+            "Object.defineProperty(navigator, 'clipboard', { configurable: true, value: undefined });
+             window.fallback = null;
+             document.execCommand = (cmd) => { window.fallback = [cmd, document.activeElement.value]; return true; };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(button(1, "id")).await;
+    wait_until(
+        client,
+        "return window.fallback !== null;",
+        vec![],
+        "execCommand copies",
+    )
+    .await;
+    let fallback = client
+        .execute("return window.fallback;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(fallback, json!(["copy", ids[1]]));
+    assert_eq!(text_of(client, &button(1, "id")).await, "Copied");
+    // And when that is refused too, the button says so.
+    client
+        .execute("document.execCommand = () => false;", vec![])
+        .await
+        .unwrap();
+    click(button(2, "id")).await;
+    wait_until(
+        client,
+        "return document.querySelector(arguments[0]).textContent === 'Copy failed';",
+        vec![json!(button(2, "id"))],
+        "a refused copy says so",
+    )
+    .await;
+
+    // The detail panel has both buttons.
+    client
+        .goto(&format!("{base}/?paper={}", url_encode(&ids[0])))
+        .await
+        .unwrap();
+    let bib = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#detail .copy[data-copy=\"bibtex\"]"))
+        .await
+        .unwrap();
+    client.execute(stub, vec![]).await.unwrap();
+    bib.click().await.unwrap();
+    wait_until(
+        client,
+        "return window.copied.length === 1;",
+        vec![],
+        "the detail's BibTeX is copied",
+    )
+    .await;
+    let got = client.execute(&copied(1), vec![]).await.unwrap();
+    assert_eq!(got, json!(bibtex(&ids[0])));
+    screenshot(client, "page-detail.png").await;
+    b.client.close().await.unwrap();
+}
