@@ -7,6 +7,10 @@ vim.g.loaded_paperdex = true
 local command = vim.api.nvim_create_user_command
 
 -- nargs=* with opts.args keeps the query verbatim: quotes, AND/OR, title: and all
+command("PaperCite", function(opts)
+  require("paperdex").search_command(opts.args)
+end, { nargs = "*", desc = "paperdex: search papers and cite one as the filetype wants" })
+
 command("PaperSearch", function(opts)
   require("paperdex").search_command(opts.args)
 end, { nargs = "*", desc = "paperdex: search papers and insert a citation" })

@@ -54,14 +54,14 @@ local function main()
   local paperdex = require("paperdex")
 
   -- 0. A server that cannot start is an error message, not a Lua error.
-  paperdex.setup({ cmd = { "/nonexistent/paperdex", "stdio" } })
+  paperdex.setup({ cmd = { "/nonexistent/paperdex", "stdio" }, picker = "select" })
   vim.cmd("PaperSearch MoBA")
   wait_for("the cannot-start notification", function()
     return #errors() == 1
   end)
   check(api.nvim_buf_get_lines(0, 0, -1, false)[1] == "", "nothing inserted without a server")
 
-  paperdex.setup({ cmd = { bin, "stdio" }, index = index, limit = 10 })
+  paperdex.setup({ cmd = { bin, "stdio" }, index = index, limit = 10, picker = "select" })
 
   -- The picker "user" chooses the first item whose line contains `want`, or the first item
   -- when `want` is nil (the paper the search ranked first).

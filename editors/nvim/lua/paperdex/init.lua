@@ -12,9 +12,14 @@ local defaults = {
   cmd = { "paperdex", "stdio" }, -- the server command; `--index DIR` is appended when index is set
   index = nil, -- index directory; nil lets paperdex use PAPERDEX_INDEX or its default
   limit = 10, -- hits per search
-  picker = "auto", -- "auto" (Telescope when installed, else vim.ui.select), "telescope", "select"
-  preview = true, -- after inserting a citation, float the paper's abstract next to the cursor
+  -- "auto": Telescope, else fzf-lua when installed, else "float" (the plugin's own live
+  -- picker); "telescope", "fzf", "float", or "select" (vim.ui.select over one search)
+  picker = "auto",
+  preview = true, -- after inserting from a picker without a preview pane, float the abstract
   notes = true, -- say (vim.notify, INFO) how paperdex read the query: as words, cut short, ...
+  -- bibliography file when the document names none: a path (relative to the document's
+  -- directory) or function(bufnr) returning one; nil: only what the document names
+  bibliography = nil,
 }
 local config = vim.deepcopy(defaults)
 
@@ -385,11 +390,404 @@ local function insert_citation(target, line)
   return true
 end
 
+---------------------------------------------------------------------------------------------
+-- Citations by filetype: a cite key where the document has a bibliography, a reference line
+-- elsewhere (a prose line inside LaTeX would be compiled into the document).
+
+local ft_styles = {
+  tex = "tex", plaintex = "tex", latex = "tex", context = "tex",
+  markdown = "pandoc", pandoc = "pandoc", quarto = "pandoc", rmd = "pandoc", rmarkdown = "pandoc",
+  typst = "typst",
+}
+-- for buffers without a detected filetype (`nvim -u NONE`, a new unsaved name)
+local ext_styles = {
+  tex = "tex", ltx = "tex", latex = "tex",
+  md = "pandoc", markdown = "pandoc", pandoc = "pandoc", qmd = "pandoc", rmd = "pandoc",
+  typ = "typst",
+}
+
+--- "tex", "pandoc", "typst" or "text": what a citation looks like in buffer buf.
+function M.style(buf)
+  buf = buf or 0
+  -- compound filetypes ("markdown.pandoc"): the first part we know
+  for part in vim.bo[buf].filetype:gmatch("[^.]+") do
+    if ft_styles[part:lower()] then
+      return ft_styles[part:lower()]
+    end
+  end
+  local ext = vim.fn.fnamemodify(api.nvim_buf_get_name(buf), ":e"):lower()
+  return ext_styles[ext] or "text"
+end
+
+-- The cite command whose braces hold byte col (0-based) of line, or a `}` just left of it:
+-- returns the byte index (1-based) of its `}` and the keys already in it.
+local function tex_cite_at(line, col)
+  local pos = 1
+  while true do
+    local s, e, name = line:find("\\(%a+)", pos)
+    if not s then
+      return nil
+    end
+    pos = e + 1
+    -- \cite \citep \citet \autocite \parencite \textcite \footcite \citealp ...
+    if name:lower():find("cite", 1, true) then
+      local i = e + 1
+      if line:sub(i, i) == "*" then
+        i = i + 1
+      end
+      -- up to two optional arguments: \citep[see][p. 3]{key}
+      for _ = 1, 2 do
+        local _, oe = line:find("^%s*%b[]", i)
+        if not oe then
+          break
+        end
+        i = oe + 1
+      end
+      local bs, be = line:find("^%s*%b{}", i)
+      if bs then
+        -- the cursor anywhere from the backslash to the closing brace (or just after it)
+        if col + 1 >= s and col + 1 <= be + 1 then
+          local inner = line:sub(line:find("{", bs, true) + 1, be - 1)
+          local keys = {}
+          for k in inner:gmatch("[^,%s]+") do
+            table.insert(keys, k)
+          end
+          return be, keys
+        end
+        pos = be + 1
+      end
+    end
+  end
+end
+
+-- A Pandoc citation bracket `[@a; @b]` around byte col (0-based): its `]` index, its keys.
+local function pandoc_cite_at(line, col)
+  local pos = 1
+  while true do
+    local s, e = line:find("%b[]", pos)
+    if not s then
+      return nil
+    end
+    local inner = line:sub(s + 1, e - 1)
+    if col + 1 >= s and col + 1 <= e + 1 and inner:find("@", 1, true) and not inner:find("[%[%]]") then
+      local keys = {}
+      for k in inner:gmatch("@([%w_:%.#$%%&%-+?<>~/]+)") do
+        table.insert(keys, (k:gsub("[%.:]$", "")))
+      end
+      return e, keys
+    end
+    pos = s + 1
+  end
+end
+
+local function contains(list, x)
+  for _, v in ipairs(list) do
+    if v == x then
+      return true
+    end
+  end
+  return false
+end
+
+--- The text to put in line (cursor at byte col, 0-based) to cite key in the given style:
+--- returns the new line and the byte col (0-based) to leave the cursor on, or nil when the
+--- key is already cited right there.
+function M.cite_into(style, line, col, key)
+  if style == "tex" then
+    local close, keys = tex_cite_at(line, col)
+    if close then
+      if contains(keys, key) then
+        return nil
+      end
+      local add = (#keys > 0 and "," or "") .. key
+      -- "{ }" holds no key: replace the blank
+      local before = #keys > 0 and line:sub(1, close - 1) or line:sub(1, close - 1):gsub("%s*$", "")
+      return before .. add .. line:sub(close), #before + #add
+    end
+  elseif style == "pandoc" then
+    local close, keys = pandoc_cite_at(line, col)
+    if close then
+      if contains(keys, key) then
+        return nil
+      end
+      local before = line:sub(1, close - 1)
+      local add = "; @" .. key
+      return before .. add .. line:sub(close), #before + #add
+    end
+  end
+  local text = ({ tex = "\\cite{%s}", pandoc = "[@%s]", typst = "@%s" })[style]:format(key)
+  -- after the cursor character, as `a` would; at the start of an empty line
+  local at = 0
+  if line ~= "" then
+    at = math.min(#line, col + 1)
+    while at < #line and line:byte(at + 1) >= 0x80 and line:byte(at + 1) < 0xC0 do
+      at = at + 1 -- the rest of a multibyte character
+    end
+  end
+  local prev = line:sub(at, at)
+  if style ~= "tex" and prev:match("[%w%.,;:!?]") then
+    text = " " .. text -- `word [@key]`, `word @key`: not glued to the word
+  end
+  return line:sub(1, at) .. text .. line:sub(at + 1), at + #text - 1
+end
+
+---------------------------------------------------------------------------------------------
+-- The document's bibliography file.
+
+local function unquote(s)
+  s = vim.trim(s or "")
+  local q = s:match('^"(.*)"$') or s:match("^'(.*)'$")
+  return q or s
+end
+
+-- The path the document names, as written (relative or not), or nil.
+local function named_bibliography(lines, style)
+  if style == "tex" then
+    for _, l in ipairs(lines) do
+      l = l:gsub("^%%.*", ""):gsub("([^\\])%%.*", "%1") -- comments
+      local res = l:match("\\addbibresource%s*%b[]%s*{([^}]+)}") or l:match("\\addbibresource%s*{([^}]+)}")
+      if res then
+        return vim.trim(res)
+      end
+      local bib = l:match("\\bibliography%s*{([^}]+)}")
+      if bib then
+        bib = vim.trim(bib:match("^[^,]+"))
+        -- BibTeX adds the extension itself
+        return bib:match("%.bib$") and bib or bib .. ".bib"
+      end
+    end
+  elseif style == "pandoc" then
+    if not (lines[1] and lines[1]:match("^%-%-%-%s*$")) then
+      return nil
+    end
+    for i = 2, #lines do
+      local l = lines[i]
+      if l:match("^%-%-%-%s*$") or l:match("^%.%.%.%s*$") then
+        return nil
+      end
+      local v = l:match("^bibliography%s*:%s*(.-)%s*$")
+      if v then
+        v = v:gsub("%s+#.*$", "")
+        if v:match("^%[") then -- [a.bib, b.bib]
+          return unquote(v:match("^%[%s*([^,%]]+)"))
+        elseif v ~= "" then
+          return unquote(v)
+        end
+        -- a block list: the first "- item" below
+        for j = i + 1, #lines do
+          local item = lines[j]:match("^%s+%-%s+(.-)%s*$")
+          if item then
+            return unquote(item:gsub("%s+#.*$", ""))
+          end
+          if not lines[j]:match("^%s*$") then
+            return nil
+          end
+        end
+      end
+    end
+  elseif style == "typst" then
+    for _, l in ipairs(lines) do
+      local args = l:match("#bibliography%s*(%b())")
+      if args then
+        local first = args:match('"([^"]+)"')
+        if first then
+          return first
+        end
+      end
+    end
+  end
+end
+
+--- The bibliography file of buffer buf (an absolute path), or nil when neither the document
+--- nor the `bibliography` option names one.
+function M.bibliography(buf)
+  buf = buf or api.nvim_get_current_buf()
+  local name = api.nvim_buf_get_name(buf)
+  local dir = name ~= "" and vim.fn.fnamemodify(name, ":p:h") or vim.fn.getcwd()
+  local path = named_bibliography(api.nvim_buf_get_lines(buf, 0, -1, false), M.style(buf))
+  if not path then
+    path = config.bibliography
+    if type(path) == "function" then
+      path = path(buf)
+    end
+  end
+  if type(path) ~= "string" or path == "" then
+    return nil
+  end
+  path = vim.fn.expand(path)
+  if not path:match("^/") and not path:match("^%a:[/\\]") then
+    path = dir .. "/" .. path
+  end
+  return vim.fn.fnamemodify(path, ":p")
+end
+
+local function has_entry(text, key)
+  if text:find("{" .. key .. ",", 1, true) then
+    return true
+  end
+  -- `@misc{ key ,` written by hand
+  return text:find("@%w+%s*{%s*" .. vim.pesc(key) .. "%s*,") ~= nil
+end
+
+--- Appends a BibTeX entry to the file at path unless an entry with key is there; creates the
+--- file (and its directory) when missing. Returns "added" or "present", or nil and an error.
+function M.append_bibtex(path, key, entry)
+  local entry_lines = vim.split(entry, "\n", { plain = true })
+  -- a file open in a buffer is edited there, so the buffer and the file never disagree
+  local buf = vim.fn.bufnr(path)
+  if buf > 0 and api.nvim_buf_is_loaded(buf) then
+    local lines = api.nvim_buf_get_lines(buf, 0, -1, false)
+    if has_entry(table.concat(lines, "\n"), key) then
+      return "present"
+    end
+    local was_modified = vim.bo[buf].modified
+    local empty = #lines == 1 and lines[1] == ""
+    local add = vim.deepcopy(entry_lines)
+    if not empty and lines[#lines] ~= "" then
+      table.insert(add, 1, "")
+    end
+    api.nvim_buf_set_lines(buf, empty and 0 or -1, -1, false, add)
+    if not was_modified then
+      api.nvim_buf_call(buf, function()
+        vim.cmd("silent noautocmd write")
+      end)
+    end
+    return "added"
+  end
+  local old = ""
+  local f = io.open(path, "r")
+  if f then
+    old = f:read("*a") or ""
+    f:close()
+    if has_entry(old, key) then
+      return "present"
+    end
+  else
+    vim.fn.mkdir(vim.fn.fnamemodify(path, ":h"), "p")
+  end
+  local sep = old == "" and "" or (old:sub(-1) == "\n" and "\n" or "\n\n")
+  local out, err = io.open(path, "a")
+  if not out then
+    return nil, err
+  end
+  out:write(sep .. entry .. "\n")
+  out:close()
+  return "added"
+end
+
+---------------------------------------------------------------------------------------------
+-- Inserting.
+
+local function target_here()
+  local win = api.nvim_get_current_win()
+  return { buf = api.nvim_get_current_buf(), win = win, cursor = api.nvim_win_get_cursor(win) }
+end
+
+-- The window showing target.buf (target.win when it still does) and the cursor to use.
+local function target_cursor(target)
+  local buf, win = target.buf, target.win
+  if not (win and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) == buf) then
+    win = vim.fn.bufwinid(buf)
+  end
+  -- the cursor when the picker opened: leaving the picker's insert mode moves it left
+  local cursor = target.cursor
+  if not cursor or cursor[1] > api.nvim_buf_line_count(buf) then
+    cursor = win > 0 and api.nvim_win_get_cursor(win) or { api.nvim_buf_line_count(buf), 0 }
+  end
+  return win, cursor
+end
+
+-- A cite key at the cursor plus the BibTeX entry in the bibliography; done(err, inserted).
+local function insert_key(target, style, hit, done)
+  M.request("cite", { ids = { hit.id }, format = "bibtex" }, function(err, res)
+    if err then
+      return done(err)
+    end
+    local c = (val(res.citations) or {})[1]
+    if not c then
+      return done({ message = "no citation for " .. hit.id })
+    end
+    local buf = target.buf
+    local win, cursor = target_cursor(target)
+    local row = cursor[1]
+    local line = api.nvim_buf_get_lines(buf, row - 1, row, false)[1] or ""
+    local new, col = M.cite_into(style, line, cursor[2], c.key)
+    local msgs = {}
+    if new then
+      local ok, set_err = pcall(api.nvim_buf_set_lines, buf, row - 1, row, false, { new })
+      if not ok then -- e.g. 'nomodifiable'
+        return done({ message = "cannot insert the citation: " .. tostring(set_err) })
+      end
+      target.cursor = { row, col } -- a second cite from the same picker lands in this one
+      if win > 0 then
+        api.nvim_win_set_cursor(win, { row, col })
+      end
+    else
+      table.insert(msgs, c.key .. " is already cited here")
+    end
+    local bib = M.bibliography(buf)
+    local level = vim.log.levels.INFO
+    if not bib then
+      table.insert(msgs, ("%s: no bibliography file (name one in the document or setup{ bibliography = ... })"):format(c.key))
+      level = vim.log.levels.WARN
+    else
+      local shown = vim.fn.fnamemodify(bib, ":~:.")
+      local how, werr = M.append_bibtex(bib, c.key, c.text)
+      if how == "added" then
+        table.insert(msgs, ("%s added to %s"):format(c.key, shown))
+      elseif how == "present" then
+        table.insert(msgs, ("%s already in %s"):format(c.key, shown))
+      else
+        table.insert(msgs, ("cannot write %s: %s"):format(shown, tostring(werr)))
+        level = vim.log.levels.ERROR
+      end
+    end
+    notify(table.concat(msgs, "; "), level)
+    done(nil, new)
+  end)
+end
+
+--- Inserts the citation of hit (a search hit or a paper) what the target buffer's filetype
+--- wants: a key (TeX, Pandoc, Typst) with its BibTeX entry appended to the bibliography, or
+--- the reference line elsewhere. target defaults to the current window; done(err, text).
+function M.insert(hit, target, done)
+  target = target or target_here()
+  done = done or function() end
+  if not api.nvim_buf_is_valid(target.buf) then
+    target = target_here()
+  end
+  local style = M.style(target.buf)
+  if style ~= "text" then
+    return insert_key(target, style, hit, function(err, text)
+      if err then
+        notify(errmsg(err))
+      else
+        last_id = hit.id
+      end
+      done(err, text)
+    end)
+  end
+  local line = M.citation(hit)
+  local ok, ins_err = insert_citation(target, line)
+  if not ok then
+    notify("cannot insert the citation: " .. tostring(ins_err))
+    return done({ message = tostring(ins_err) })
+  end
+  last_id = hit.id
+  done(nil, line)
+end
+
+---------------------------------------------------------------------------------------------
+-- Pickers.
+
 local function pick_select(hits, prompt, on_choice)
-  vim.ui.select(hits, { prompt = prompt, format_item = M.format_item, kind = "paperdex" }, on_choice)
+  vim.ui.select(hits, { prompt = prompt, format_item = M.format_item, kind = "paperdex" }, function(hit)
+    on_choice(hit) -- not the index vim.ui.select passes second: that would mean keep_open
+  end)
 end
 
 -- Telescope, with the abstract in the preview pane (fetched with `get` on demand).
+-- on_choice(hit, keep_open): <CR> chooses and closes, <C-c> cites and keeps the list.
 local function pick_telescope(hits, prompt, on_choice)
   local pickers = require("telescope.pickers")
   local finders = require("telescope.finders")
@@ -424,32 +822,371 @@ local function pick_telescope(hits, prompt, on_choice)
           end)
         end,
       }),
-      attach_mappings = function(prompt_bufnr)
+      attach_mappings = function(prompt_bufnr, map)
         actions.select_default:replace(function()
           local entry = action_state.get_selected_entry()
           actions.close(prompt_bufnr)
           on_choice(entry and entry.value)
         end)
+        for _, mode in ipairs({ "i", "n" }) do
+          map(mode, "<C-c>", function()
+            local entry = action_state.get_selected_entry()
+            if entry then
+              on_choice(entry.value, true)
+            end
+          end)
+        end
         return true
       end,
     })
     :find()
 end
 
-local function pick(hits, prompt, on_choice)
+-- fzf-lua over one search's hits (fzf filters them locally), the abstract as preview.
+local function pick_fzf(hits, prompt, on_choice)
+  local fzf = require("fzf-lua")
+  local by_line, lines = {}, {}
+  for i, hit in ipairs(hits) do
+    -- fzf hands back the line: a number prefix makes it unique and maps it to its hit
+    local line = ("%d. %s"):format(i, M.format_item(hit))
+    by_line[line] = hit
+    table.insert(lines, line)
+  end
+  local function chosen(selected)
+    return selected and by_line[selected[1]]
+  end
+  local previewer = require("fzf-lua.previewer.builtin").base:extend()
+  function previewer:new(o, opts, fzf_win)
+    previewer.super.new(self, o, opts, fzf_win)
+    setmetatable(self, previewer)
+    return self
+  end
+  function previewer:populate_preview_buf(entry)
+    local buf = self:get_tmp_buffer()
+    local hit = by_line[entry]
+    api.nvim_buf_set_lines(buf, 0, -1, false, hit and paper_lines(hit) or {})
+    self:set_preview_buf(buf)
+    if hit then
+      fetch(hit.id, function(err, paper)
+        if not err and api.nvim_buf_is_valid(buf) then
+          api.nvim_buf_set_lines(buf, 0, -1, false, paper_lines(paper))
+        end
+      end)
+    end
+  end
+  fzf.fzf_exec(lines, {
+    prompt = prompt,
+    previewer = previewer,
+    actions = {
+      ["default"] = function(selected)
+        on_choice(chosen(selected))
+      end,
+      ["ctrl-c"] = { fn = function(selected)
+        local hit = chosen(selected)
+        if hit then
+          on_choice(hit, true)
+        end
+      end, reload = false, exec_silent = true },
+    },
+  })
+end
+
+local function picker_kind()
   local use = config.picker
   if use == "auto" then
-    use = pcall(require, "telescope") and "telescope" or "select"
+    if pcall(require, "telescope") then
+      return "telescope"
+    end
+    return pcall(require, "fzf-lua") and "fzf" or "float"
   end
-  if use == "telescope" then
-    local ok, err = pcall(pick_telescope, hits, prompt, on_choice)
+  return use
+end
+
+local function pick(hits, prompt, on_choice)
+  local use = picker_kind()
+  if use == "telescope" or use == "fzf" then
+    local ok, err = pcall(use == "telescope" and pick_telescope or pick_fzf, hits, prompt, on_choice)
     if ok then
       return
     end
-    notify("Telescope picker failed, using vim.ui.select: " .. tostring(err), vim.log.levels.WARN)
+    notify(("%s picker failed, using vim.ui.select: %s"):format(use, tostring(err)), vim.log.levels.WARN)
   end
   pick_select(hits, prompt, on_choice)
 end
+
+local function topic_label(t)
+  local arxiv = t:match("^/arxiv/(.+)$")
+  if arxiv then
+    return (arxiv:gsub("/", ".")) -- /arxiv/cs/CL -> cs.CL
+  end
+  return t:match("([^/]+)/?$") or t
+end
+
+--- A row of the live picker: `date · topic · Title · authors` (up to two, then "et al.").
+function M.format_row(hit)
+  local parts = { val(hit.date) or "undated" }
+  local topic = (val(hit.topics) or {})[1]
+  if topic then
+    table.insert(parts, topic_label(topic))
+  end
+  table.insert(parts, vim.trim((hit.title:gsub("%s+", " "))))
+  local authors = val(hit.authors) or {}
+  if #authors > 0 then
+    local names = #authors <= 2 and table.concat(authors, ", ") or authors[1] .. " et al."
+    table.insert(parts, names)
+  end
+  return table.concat(parts, " · ")
+end
+
+local live = nil -- the open live picker's state, for tests and for closing it again
+
+-- The plugin's own picker: a prompt float over a list and an abstract preview. Every change
+-- of the prompt sends a search on the running server; an answer to any but the newest
+-- request is dropped. Moving past the last row (or <C-l>) fetches the next page.
+-- on_choice(hit, keep_open) as for Telescope.
+local function pick_live(query, on_choice)
+  if live then
+    live.close()
+  end
+  local origin_win = api.nvim_get_current_win()
+  local cols, rows = vim.o.columns, vim.o.lines
+  local width = math.max(40, math.min(cols - 4, 160))
+  local height = math.max(5, math.min(rows - 8, 24))
+  local col0 = math.floor((cols - width) / 2)
+  local list_w = math.floor(width * 0.55)
+  local prev_w = width - list_w - 2
+
+  local function scratch()
+    local b = api.nvim_create_buf(false, true)
+    vim.bo[b].bufhidden = "wipe"
+    return b
+  end
+  local pbuf, lbuf, vbuf = scratch(), scratch(), scratch()
+  vim.bo[pbuf].buftype = "prompt"
+  local prompt_text = "Papers> "
+  vim.fn.prompt_setprompt(pbuf, prompt_text)
+  local float = { relative = "editor", style = "minimal", border = "rounded" }
+  local lwin = api.nvim_open_win(lbuf, false, vim.tbl_extend("force", float, {
+    row = 3, col = col0, width = list_w, height = height, focusable = false,
+  }))
+  local vwin = api.nvim_open_win(vbuf, false, vim.tbl_extend("force", float, {
+    row = 3, col = col0 + list_w + 2, width = prev_w, height = height, focusable = false,
+  }))
+  local pwin = api.nvim_open_win(pbuf, true, vim.tbl_extend("force", float, {
+    row = 0, col = col0, width = width, height = 1,
+  }))
+  vim.wo[lwin].wrap = false
+  vim.wo[vwin].wrap = true
+  vim.wo[vwin].linebreak = true
+
+  local ns = api.nvim_create_namespace("paperdex_picker")
+  local S = {
+    seq = 0, -- id of the newest search sent
+    answered = 0, -- seq of the search the rows show
+    query = nil, -- the query the rows are for
+    hits = {},
+    total = 0,
+    sel = 1,
+    rows = {},
+    status = "",
+    buf = pbuf,
+    list_buf = lbuf,
+    preview_buf = vbuf,
+    preview_id = nil,
+  }
+  live = S
+
+  local function typed()
+    local l = api.nvim_buf_get_lines(pbuf, 0, 1, false)[1] or ""
+    return vim.trim(l:sub(1, #prompt_text) == prompt_text and l:sub(#prompt_text + 1) or l)
+  end
+
+  local function set_status(text)
+    S.status = text
+    if api.nvim_buf_is_valid(pbuf) then
+      api.nvim_buf_clear_namespace(pbuf, ns, 0, -1)
+      api.nvim_buf_set_extmark(pbuf, ns, 0, 0, {
+        virt_text = { { text, "Comment" } },
+        virt_text_pos = "right_align",
+      })
+    end
+  end
+
+  local function show_preview()
+    local hit = S.hits[S.sel]
+    if not hit then
+      S.preview_id = nil
+      return api.nvim_buf_set_lines(vbuf, 0, -1, false, {})
+    end
+    S.preview_id = hit.id
+    api.nvim_buf_set_lines(vbuf, 0, -1, false, paper_lines(hit))
+    fetch(hit.id, function(err, paper)
+      -- the selection may have moved on while `get` was in flight
+      if not err and S.preview_id == hit.id and api.nvim_buf_is_valid(vbuf) then
+        api.nvim_buf_set_lines(vbuf, 0, -1, false, paper_lines(paper))
+        S.previewed = hit.id
+      end
+    end)
+  end
+
+  local function render()
+    S.rows = {}
+    for i, hit in ipairs(S.hits) do
+      S.rows[i] = M.format_row(hit)
+    end
+    api.nvim_buf_set_lines(lbuf, 0, -1, false, #S.rows > 0 and S.rows or { "  (no papers)" })
+    api.nvim_buf_clear_namespace(lbuf, ns, 0, -1)
+    if S.hits[S.sel] then
+      api.nvim_buf_add_highlight(lbuf, ns, "PmenuSel", S.sel - 1, 0, -1)
+      api.nvim_win_set_cursor(lwin, { S.sel, 0 }) -- scrolls the list to the selection
+    end
+    set_status(("%d of %d"):format(#S.hits, S.total))
+    show_preview()
+  end
+
+  -- offset 0: a new query; otherwise the next page of the current one
+  local function search(offset)
+    local q = offset == 0 and typed() or S.query
+    S.seq = S.seq + 1
+    local seq = S.seq
+    M.request("search", { q = q, limit = config.limit, offset = offset, facets = false, snippets = false }, function(err, res)
+      if seq ~= S.seq or live ~= S then
+        return -- a newer search was sent (or the picker closed): this answer is stale
+      end
+      S.answered = seq
+      if err then
+        return set_status(errmsg(err))
+      end
+      local hits = val(res.hits) or {}
+      if offset == 0 then
+        S.hits, S.sel = hits, 1
+      else
+        vim.list_extend(S.hits, hits)
+        if S.advance and S.hits[S.sel + 1] then
+          S.sel = S.sel + 1 -- the move past the end that asked for this page
+        end
+      end
+      S.advance = false
+      S.query, S.total = q, val(res.total) or #S.hits
+      render()
+    end)
+  end
+
+  local function more(advance)
+    -- only once the rows answer the current query, and when there is more
+    if S.answered == S.seq and #S.hits < S.total then
+      S.advance = advance
+      search(#S.hits)
+    end
+  end
+
+  local function move(d)
+    local n = S.sel + d
+    if n > #S.hits then
+      more(true)
+      n = #S.hits
+    end
+    S.sel = math.max(1, n)
+    if #S.hits > 0 then
+      render()
+    end
+  end
+
+  local closed = false
+  function S.close()
+    if closed then
+      return
+    end
+    closed = true
+    if live == S then
+      live = nil
+    end
+    for _, w in ipairs({ pwin, lwin, vwin }) do
+      if api.nvim_win_is_valid(w) then
+        api.nvim_win_close(w, true)
+      end
+    end
+    if api.nvim_win_is_valid(origin_win) then
+      api.nvim_set_current_win(origin_win)
+    end
+    vim.cmd("stopinsert")
+  end
+
+  local function choose(keep_open)
+    local hit = S.hits[S.sel]
+    if not hit then
+      return
+    end
+    if not keep_open then
+      S.close()
+    end
+    on_choice(hit, keep_open)
+  end
+
+  local function map(lhs, fn)
+    for _, mode in ipairs({ "i", "n" }) do
+      vim.keymap.set(mode, lhs, fn, { buffer = pbuf, nowait = true })
+    end
+  end
+  map("<CR>", function()
+    choose(false)
+  end)
+  map("<C-c>", function()
+    choose(true)
+  end)
+  for _, k in ipairs({ "<Down>", "<C-n>", "<C-j>" }) do
+    map(k, function()
+      move(1)
+    end)
+  end
+  for _, k in ipairs({ "<Up>", "<C-p>", "<C-k>" }) do
+    map(k, function()
+      move(-1)
+    end)
+  end
+  map("<C-l>", function()
+    more(false)
+  end)
+  map("<Esc>", S.close)
+  vim.keymap.set("n", "q", S.close, { buffer = pbuf, nowait = true })
+
+  -- every keystroke; on_lines also sees typeahead that TextChangedI would batch
+  api.nvim_buf_attach(pbuf, false, {
+    on_lines = function()
+      if closed then
+        return true -- detach
+      end
+      vim.schedule(function()
+        if not closed and typed() ~= S.typed then
+          S.typed = typed()
+          search(0)
+        end
+      end)
+    end,
+  })
+  api.nvim_create_autocmd("BufLeave", {
+    buffer = pbuf,
+    once = true,
+    callback = function()
+      vim.schedule(S.close)
+    end,
+  })
+
+  api.nvim_buf_set_lines(pbuf, 0, -1, false, { prompt_text .. (query or "") })
+  S.typed = typed()
+  search(0)
+  vim.cmd("startinsert!")
+  return S
+end
+
+--- The open live picker (nil when none): seq, answered, query, rows, sel, hits, total, status,
+--- buf, list_buf, preview_buf, close(). For tests and statuslines.
+function M._picker()
+  return live
+end
+
+-- Which papers the total counts when not every word had to match.
+local matched_words = { most = ", with most of the words", any = ", with any of the words" }
 
 -- The server's notes on how it read the query ("searched as words: ...", "1 paper(s) have all
 -- 7 words; ..."), one line, or nil when there are none.
@@ -463,18 +1200,35 @@ local function notes_of(res)
   return #notes > 0 and table.concat(notes, " · ") or nil
 end
 
--- Which papers the total counts when not every word had to match.
-local matched_words = { most = ", with most of the words", any = ", with any of the words" }
-
---- Searches, lets the user pick a hit, inserts its citation at the cursor.
---- The query goes to the server as typed: a pasted title (`XAttention: Block ...`), a
---- half-typed phrase (`"sparse atten`) or an id form (`arXiv:2503.16428`) is read by paperdex
---- itself, which says how in its notes (shown once, at INFO level, when `notes` is on).
---- on_done(err, citation, hit) runs at the end; citation is nil when nothing was chosen
---- (a Telescope picker closed without a choice does not call it).
+--- Searches, lets the user pick a hit, inserts its citation at the cursor as the filetype
+--- wants (see M.insert). The query goes to the server as typed: a pasted title
+--- (`XAttention: Block ...`), a half-typed phrase (`"sparse atten`) or an id form
+--- (`arXiv:2503.16428`) is read by paperdex itself, which says how in its notes (shown once,
+--- at INFO level, when `notes` is on). With the "float" picker the query is only where the
+--- typing starts. on_done(err, text, hit) runs after each insertion (text is nil when
+--- nothing was chosen; a picker closed without a choice may not call it).
 function M.search(query, on_done)
   on_done = on_done or function() end
-  local target = { buf = api.nvim_get_current_buf(), win = api.nvim_get_current_win() }
+  local target = target_here()
+  local kind = picker_kind()
+  local function chosen(hit, keep_open)
+    if not hit then
+      return on_done(nil, nil)
+    end
+    M.insert(hit, target, function(err, text)
+      if err then
+        return on_done(err)
+      end
+      -- pickers with a preview pane showed the abstract already
+      if config.preview and kind ~= "telescope" and kind ~= "fzf" and kind ~= "float" and not keep_open then
+        M.preview(hit.id)
+      end
+      on_done(nil, text, hit)
+    end)
+  end
+  if kind == "float" then
+    return pick_live(query, chosen)
+  end
   -- The picker shows no facets: without them the search prunes (see docs/stdio-protocol.md).
   M.request("search", { q = query, limit = config.limit, facets = false }, function(err, res)
     if err then
@@ -502,36 +1256,22 @@ function M.search(query, on_done)
       val(res.total) or #hits,
       matched_words[val(res.matched)] or ""
     )
-    pick(hits, prompt, function(hit)
-      if not hit then
-        return on_done(nil, nil)
-      end
-      local line = M.citation(hit)
-      local ok, ins_err = insert_citation(target, line)
-      if not ok then
-        notify("cannot insert the citation: " .. tostring(ins_err))
-        return on_done({ message = tostring(ins_err) })
-      end
-      last_id = hit.id
-      if config.preview then
-        M.preview(hit.id)
-      end
-      on_done(nil, line, hit)
-    end)
+    pick(hits, prompt, chosen)
   end)
 end
 
---- :PaperSearch [query]; asks for the query when none is given.
+--- :PaperSearch / :PaperCite [query]. The float picker opens with the query typed in (or
+--- empty); the others ask for the query when none is given.
 function M.search_command(args)
-  local query = args
-  if query == nil or vim.trim(query) == "" then
+  local query = args and vim.trim(args) or ""
+  if query == "" and picker_kind() ~= "float" then
     local ok, input = pcall(vim.fn.input, "Paper search: ")
     if not ok or vim.trim(input) == "" then
       return
     end
-    query = input
+    query = vim.trim(input)
   end
-  M.search(vim.trim(query))
+  M.search(query)
 end
 
 return M
