@@ -6,6 +6,7 @@
 //! lose the library. A bad entry is a skip naming its line; the rest are indexed. `@string`
 //! abbreviations are gathered from the whole file first; each entry gets those it uses.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use biblatex::{
@@ -67,17 +68,24 @@ pub fn parse(file: &str, text: &str, _opts: &ParseOptions) -> Parsed {
         }
     }
 
-    for b in &blocks {
+    let is_entry = |b: &Block| {
         let kind = b.kind.to_ascii_lowercase();
-        if matches!(kind.as_str(), "string" | "comment" | "preamble") {
-            continue;
-        }
+        !matches!(kind.as_str(), "string" | "comment" | "preamble")
+    };
+    // For `crossref`/`xdata`: the parent's fields (a proceedings' title and year) fill the
+    // child's gaps.
+    let by_key: HashMap<&str, &Block> = blocks
+        .iter()
+        .filter(|b| is_entry(b) && b.closed.is_ok() && !b.parens)
+        .map(|b| (b.key(), b))
+        .collect();
+    for b in blocks.iter().filter(|b| is_entry(b)) {
         let key = b.key();
         if let Err(reason) = &b.closed {
             skip(&mut parsed, b.line, format!("entry `{key}`: {reason}"));
             continue;
         }
-        match entry(file, b, &strings) {
+        match entry(file, b, &strings, &by_key) {
             Ok(Some(paper)) => {
                 if paper.abstract_text.is_empty() {
                     parsed.no_abstract += 1;
@@ -262,9 +270,53 @@ fn used_strings<'s>(entries: &[Spanned<RawEntry<'s>>], strings: &[Pair<'s>]) -> 
     out
 }
 
+/// The raw entries named by `crossref` and `xdata` of `entries` (not `key` itself).
+fn parents<'a>(
+    entries: &[Spanned<RawEntry<'_>>],
+    key: &str,
+    by_key: &HashMap<&str, &Block<'a>>,
+) -> Vec<Spanned<RawEntry<'a>>> {
+    let mut out: Vec<Spanned<RawEntry<'a>>> = Vec::new();
+    let fields = entries.iter().flat_map(|e| &e.v.fields);
+    for name in fields.filter(|f| is_reference(f)).flat_map(ref_names) {
+        if name == key || out.iter().any(|p| p.v.key.v == name) {
+            continue;
+        }
+        let parsed = by_key
+            .get(name)
+            .and_then(|p| RawBibliography::parse(p.text).ok());
+        for mut parent in parsed.into_iter().flat_map(|r| r.entries) {
+            parent.v.fields.retain(|f| !is_reference(f));
+            out.push(parent);
+        }
+    }
+    out
+}
+
+fn is_reference(f: &Pair) -> bool {
+    f.key.v.eq_ignore_ascii_case("crossref") || f.key.v.eq_ignore_ascii_case("xdata")
+}
+
+/// The keys a `crossref` or `xdata` field names.
+fn ref_names<'s>(f: &Pair<'s>) -> Vec<&'s str> {
+    f.value
+        .v
+        .iter()
+        .flat_map(|c| match c.v {
+            RawChunk::Normal(names) => names.split(',').map(str::trim).collect(),
+            RawChunk::Abbreviation(_) => Vec::new(),
+        })
+        .collect()
+}
+
 /// One entry as a paper; None for entries that are no paper (`@comment`-like types are left
 /// out by the caller).
-fn entry(file: &str, b: &Block, strings: &[Pair]) -> Result<Option<Paper>, Failed> {
+fn entry(
+    file: &str,
+    b: &Block,
+    strings: &[Pair],
+    by_key: &HashMap<&str, &Block>,
+) -> Result<Option<Paper>, Failed> {
     // The crate reads `@type{...}` only: an entry in parentheses is given to it in braces.
     let owned;
     let text = if b.parens {
@@ -280,14 +332,39 @@ fn entry(file: &str, b: &Block, strings: &[Pair]) -> Result<Option<Paper>, Faile
         b.text
     };
     let at = |offset: usize| b.line_at(offset);
-    let raw = RawBibliography::parse(text).map_err(|e| (at(e.span.start), e.kind.to_string()))?;
-    let raw = RawBibliography {
-        preamble: String::new(),
-        abbreviations: used_strings(&raw.entries, strings),
-        entries: raw.entries,
+    let mut raw =
+        RawBibliography::parse(text).map_err(|e| (at(e.span.start), e.kind.to_string()))?;
+    let Some(key) = raw.entries.first().map(|e| e.v.key.v) else {
+        return Ok(None);
     };
-    let bib = Bibliography::from_raw(raw).map_err(|e| (at(e.span.start), e.kind.to_string()))?;
-    let Some(e) = bib.iter().next() else {
+    // The crate follows references recursively and overflows the stack on a cycle: an entry
+    // naming itself (or through a @string) loses that reference, and parents below lose
+    // theirs (one level).
+    for e in &mut raw.entries {
+        e.v.fields.retain(|f| {
+            !is_reference(f)
+                || (!ref_names(f).contains(&key)
+                    && f.value.v.iter().all(|c| matches!(c.v, RawChunk::Normal(_))))
+        });
+    }
+    let resolve = |entries: Vec<Spanned<RawEntry>>| {
+        Bibliography::from_raw(RawBibliography {
+            preamble: String::new(),
+            abbreviations: used_strings(&entries, strings),
+            entries,
+        })
+    };
+    let parents = parents(&raw.entries, key, by_key);
+    // A parent that does not resolve is reported as its own entry; the child stands alone.
+    let bib = match parents.is_empty() {
+        false => resolve([raw.entries.clone(), parents].concat()).ok(),
+        true => None,
+    };
+    let bib = match bib {
+        Some(bib) => bib,
+        None => resolve(raw.entries).map_err(|e| (at(e.span.start), e.kind.to_string()))?,
+    };
+    let Some(e) = bib.get(key) else {
         return Ok(None);
     };
 
@@ -633,7 +710,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_text_parses_and_skips_name_its_lines(
-            s in "(@[a-zA-Z]{1,7} ?[{(]|[a-z ]{0,5}|[{}()\\\\,=\"#%~$@\n]|é|title ?= ?|year ?= ?|date=|month=|author=|eprint=|and |\\{\\\\\"u\\}|\\\\[a-z]+){0,80}"
+            s in "(@[a-zA-Z]{1,7} ?[{(]|[a-z ]{0,5}|[{}()\\\\,=\"#%~$@\n]|é|title ?= ?|year ?= ?|date=|month=|author=|eprint=|crossref ?= ?|xdata=|and |\\{\\\\\"u\\}|\\\\[a-z]+){0,80}"
         ) {
             let p = run(&s);
             let lines = s.lines().count().max(1) as u64;
@@ -641,6 +718,28 @@ mod tests {
                 proptest::prop_assert!(skip.line >= 1 && skip.line <= lines, "{skip} in {s:?}");
             }
         }
+    }
+
+    #[test]
+    fn crossref_parents_fill_the_gaps() {
+        let p = run(r#"
+@inproceedings{child, title={Child Paper}, author={A, B}, crossref={conf2020}}
+@proceedings{conf2020, title={Proceedings of Conf 2020}, year={2020}}
+@inproceedings{orphan, title={Orphan}, crossref={nowhere}}
+@article{self, title={Self}, crossref={self}}
+@string{me = "viastring"}
+@article{viastring, title={Via a string}, crossref=me}
+@article{ping, title={Ping}, crossref={pong}}
+@article{pong, title={Pong}, xdata={ping}, year={2001}}
+"#);
+        assert_eq!(skips(&p), []);
+        let child = &p.papers[0];
+        assert_eq!(
+            child.journal_ref.as_deref(),
+            Some("Proceedings of Conf 2020")
+        );
+        assert_eq!(child.date, Some(date!(2020 - 01 - 01)));
+        assert_eq!(p.papers.len(), 7);
     }
 
     #[test]
