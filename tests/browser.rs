@@ -2,6 +2,9 @@
 //! over WebDriver with fantoccini: type a query, see results, click a topic facet, see the
 //! filtered results agree with the API; paste a title or type half a phrase and never see an
 //! error, only a quiet line on how the text was read; open a paper by any form of its id.
+//! Issue 23's page, one test a point: PDF links, copy buttons (id, BibTeX), author links,
+//! arXiv topic and group names, Back closing a paper, the greyed count of a search in
+//! flight, Favour recent under Newest first, month names, the topic filter box, the home.
 
 mod common;
 
