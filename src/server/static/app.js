@@ -348,7 +348,7 @@
 
   function renderChips() {
     const chips = state.topics.map((t) => h('button', {
-      type: 'button', class: 'chip', 'data-path': t, 'aria-label': `Remove topic filter ${t}`, title: 'Remove filter',
+      type: 'button', class: 'chip', 'data-path': t, 'aria-label': `Remove topic filter ${topicLabel(t)}`, title: 'Remove filter',
     }, topicLabel(t), h('span', { class: 'x', 'aria-hidden': 'true', text: '×' })));
     if (state.since || state.until) {
       chips.push(h('button', { type: 'button', class: 'datechip', 'aria-label': 'Remove date filter', title: 'Remove filter' },
@@ -376,7 +376,7 @@
     const segment = (p) => p.slice(p.lastIndexOf('/') + 1);
     const branch = (parent) => {
       const all = kids.get(parent) || [];
-      // A long level (arXiv's cs has 40 categories) gets a box that narrows it by code or name.
+      // A long level (arXiv's cs has 38 categories) gets a box that narrows it by code or name.
       const needle = all.length > FILTER_OVER ? (topicFilter.get(parent) || '').trim().toLowerCase() : '';
       let list = needle ? all.filter((p) => `${segment(p)} ${labels[p] || ''}`.toLowerCase().includes(needle)) : all;
       const more = !needle && list.length > 8 && !showAll.has(parent) ? list.length - 8 : 0;
@@ -536,8 +536,8 @@
   });
 
   // ---- paper detail
-  // Opening a paper pushes a history entry ({detail: true}), so Back closes it; Close and Esc
-  // go back from that entry, so either way the history is the same.
+  // Opening a paper pushes a history entry ({detail: depth}), so Back closes it; Close and Esc
+  // go back over the papers opened in a row, so either way the history is the same.
   let opener = null, detailSeq = 0, detailId = null;
   async function openDetail(id, from, mode = 'detail') { // mode 'none': the URL already says so
     if (from) opener = from;
