@@ -155,20 +155,24 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
     // Line starts with their line numbers.
     let mut starts = vec![0];
     starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-    let header_at = |i: usize| -> Option<(&str, usize)> {
-        let line = &text[starts[i]..];
+    // A header from byte `at` to the end of its line: (type, start, opening delimiter).
+    let header_from = |at: usize| -> Option<(&str, usize, usize)> {
+        let line = &text[at..];
         let line = &line[..line.find('\n').unwrap_or(line.len())];
         let indent = line.len() - line.trim_start().len();
-        header(line.trim_start()).map(|(kind, open)| (kind, starts[i] + indent + open))
+        header(line.trim_start()).map(|(kind, open)| (kind, at + indent, at + indent + open))
     };
+    let header_at = |i: usize| header_from(starts[i]);
     let mut out = Vec::new();
     let mut i = 0;
+    // Where the next block may start on line `i` when it is not the line's start: right after
+    // a block that closed on that line (`@string{a = "x"} @string{b = "y"}`).
+    let mut from = None;
     while i < starts.len() {
-        let Some((kind, open)) = header_at(i) else {
+        let Some((kind, start, open)) = header_from(from.take().unwrap_or(starts[i])) else {
             i += 1;
             continue;
         };
-        let start = starts[i] + (text[starts[i]..].len() - text[starts[i]..].trim_start().len());
         let parens = text.as_bytes()[open] == b'(';
         let (mut depth, mut pos, mut end) = (0i64, open + 1, None);
         let bytes = text.as_bytes();
@@ -220,7 +224,8 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
                 // closed the entry early and its last fields would be lost.
                 let rest = &text[end..];
                 let rest = rest[..rest.find('\n').unwrap_or(rest.len())].trim();
-                if !rest.is_empty() && !rest.starts_with('%') && !rest.starts_with('@') {
+                let next_on_line = header(rest).is_some();
+                if !rest.is_empty() && !rest.starts_with('%') && !next_on_line {
                     block.closed = Err(format!(
                         "unbalanced braces: a `{}` on line {} closes the entry early",
                         if parens { ')' } else { '}' },
@@ -230,6 +235,9 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
                 let last = block.line_at(block.text.len()) as usize; // 1-based: next index
                 out.push(block);
                 i = last;
+                if next_on_line {
+                    (i, from) = (last - 1, Some(end));
+                }
             }
         }
     }
@@ -240,34 +248,57 @@ type Failed = (u64, String);
 
 /// The `@string`s an entry refers to, and those they refer to: each entry is resolved alone,
 /// and handing it every string of a file with hundreds (IEEE's abbreviations) cost a copy
-/// of them all per entry.
-fn used_strings<'s>(entries: &[Spanned<RawEntry<'s>>], strings: &[Pair<'s>]) -> Vec<Pair<'s>> {
-    let names_in = |value: &[Spanned<RawChunk<'s>>]| -> Vec<&'s str> {
-        value
-            .iter()
-            .filter_map(|c| match c.v {
-                RawChunk::Abbreviation(name) => Some(name),
-                RawChunk::Normal(_) => None,
-            })
-            .collect()
-    };
-    let mut wanted: Vec<&str> = entries
-        .iter()
-        .flat_map(|e| &e.v.fields)
-        .flat_map(|f| names_in(&f.value.v))
-        .collect();
-    let mut out: Vec<Pair<'s>> = Vec::new();
-    while let Some(name) = wanted.pop() {
+/// of them all per entry. The crate resolves strings recursively and overflows the stack on
+/// a cycle (`@string{a = b}`, `@string{b = a}`) or a very deep chain: those are errors here.
+fn used_strings<'s>(
+    entries: &[Spanned<RawEntry<'s>>],
+    strings: &[Pair<'s>],
+) -> Result<Vec<Pair<'s>>, String> {
+    fn visit<'s>(
+        name: &'s str,
+        strings: &[Pair<'s>],
+        out: &mut Vec<Pair<'s>>,
+        path: &mut Vec<&'s str>,
+    ) -> Result<(), String> {
         if out.iter().any(|p| p.key.v == name) {
-            continue;
+            return Ok(());
+        }
+        if path.contains(&name) {
+            return Err(format!("@string `{name}` is defined through itself"));
+        }
+        if path.len() >= MAX_STRING_DEPTH {
+            return Err(format!("@strings nested deeper than {MAX_STRING_DEPTH}"));
         }
         // The last definition wins, as in the crate.
-        if let Some(p) = strings.iter().rev().find(|p| p.key.v == name) {
-            wanted.extend(names_in(&p.value.v));
-            out.push(p.clone());
+        let Some(p) = strings.iter().rev().find(|p| p.key.v == name) else {
+            return Ok(());
+        };
+        path.push(name);
+        for n in abbreviations_in(&p.value.v) {
+            visit(n, strings, out, path)?;
         }
+        path.pop();
+        out.push(p.clone());
+        Ok(())
     }
-    out
+    let mut out = Vec::new();
+    let fields = entries.iter().flat_map(|e| &e.v.fields);
+    for name in fields.flat_map(|f| abbreviations_in(&f.value.v)) {
+        visit(name, strings, &mut out, &mut Vec::new())?;
+    }
+    Ok(out)
+}
+
+const MAX_STRING_DEPTH: usize = 32;
+
+fn abbreviations_in<'s>(value: &[Spanned<RawChunk<'s>>]) -> Vec<&'s str> {
+    value
+        .iter()
+        .filter_map(|c| match c.v {
+            RawChunk::Abbreviation(name) => Some(name),
+            RawChunk::Normal(_) => None,
+        })
+        .collect()
 }
 
 /// The raw entries named by `crossref` and `xdata` of `entries` (not `key` itself).
@@ -348,11 +379,13 @@ fn entry(
         });
     }
     let resolve = |entries: Vec<Spanned<RawEntry>>| {
+        let abbreviations = used_strings(&entries, strings).map_err(|reason| (b.line, reason))?;
         Bibliography::from_raw(RawBibliography {
             preamble: String::new(),
-            abbreviations: used_strings(&entries, strings),
+            abbreviations,
             entries,
         })
+        .map_err(|e| (at(e.span.start), e.kind.to_string()))
     };
     let parents = parents(&raw.entries, key, by_key);
     // A parent that does not resolve is reported as its own entry; the child stands alone.
@@ -362,7 +395,7 @@ fn entry(
     };
     let bib = match bib {
         Some(bib) => bib,
-        None => resolve(raw.entries).map_err(|e| (at(e.span.start), e.kind.to_string()))?,
+        None => resolve(raw.entries)?,
     };
     let Some(e) = bib.get(key) else {
         return Ok(None);
@@ -695,22 +728,35 @@ mod tests {
 @Comment{jabref-meta: databaseType:bibtex;}
 @ARTICLE{x, title = {T}, journal = tkde, year = 2005}
 @article{y, title = {U}, journal = undefined}
+@string{a = b} @string{b = "x" # a}
+@string{s = s}
+@article{z, title = {V}, journal = a}
+@article{w, title = {W}, journal = s}
+@article{v, title = {X}, journal = tkde # { Letters}}
 "#);
-        assert_eq!(p.papers.len(), 1);
+        assert_eq!(p.papers.len(), 2);
         assert_eq!(
             p.papers[0].journal_ref.as_deref(),
             Some("IEEE Transactions on Knowledge and Data Engineering")
         );
         assert_eq!(
+            p.papers[1].journal_ref.as_deref(),
+            Some("IEEE Transactions on Knowledge and Data Engineering Letters")
+        );
+        assert_eq!(
             skips(&p),
-            [(5, "entry `y`: unknown abbreviation \"undefined\"".into())]
+            [
+                (5, "entry `y`: unknown abbreviation \"undefined\"".into()),
+                (8, "entry `z`: @string `a` is defined through itself".into()),
+                (9, "entry `w`: @string `s` is defined through itself".into()),
+            ]
         );
     }
 
     proptest::proptest! {
         #[test]
         fn any_text_parses_and_skips_name_its_lines(
-            s in "(@[a-zA-Z]{1,7} ?[{(]|[a-z ]{0,5}|[{}()\\\\,=\"#%~$@\n]|é|title ?= ?|year ?= ?|date=|month=|author=|eprint=|crossref ?= ?|xdata=|and |\\{\\\\\"u\\}|\\\\[a-z]+){0,80}"
+            s in "(@[a-zA-Z]{1,7} ?[{(]|[a-z ]{0,5}|[{}()\\\\,=\"#%~$@\n]|é|title ?= ?|year ?= ?|date=|month=|author=|eprint=|crossref ?= ?|xdata=|@string\\{[ab] ?= ?|journal=[ab]|# ?|and |\\{\\\\\"u\\}|\\\\[a-z]+){0,80}"
         ) {
             let p = run(&s);
             let lines = s.lines().count().max(1) as u64;
@@ -740,6 +786,20 @@ mod tests {
         );
         assert_eq!(child.date, Some(date!(2020 - 01 - 01)));
         assert_eq!(p.papers.len(), 7);
+    }
+
+    #[test]
+    fn entries_side_by_side_on_a_line() {
+        let p = run("@misc{a, title={A}} @misc{b, title={B}}\n@misc{c, title={C}} junk\n");
+        let titles: Vec<_> = p.papers.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["A", "B"]);
+        assert_eq!(
+            skips(&p),
+            [(
+                2,
+                "entry `c`: unbalanced braces: a `}` on line 2 closes the entry early".into()
+            )]
+        );
     }
 
     #[test]
