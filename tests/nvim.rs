@@ -7,7 +7,12 @@
 //! the hit whose line contains a given word, or the first hit) and vim.notify (it records
 //! messages), and reports what happened as JSON. Pasted text (a title with a colon, a phrase
 //! with its quote still open) goes to the server as typed: no error, the paper first, and the
-//! server's notes on how it read the text shown once at INFO level. Needs `nvim` on PATH (Debian's `neovim`, 0.7.2, or any
+//! server's notes on how it read the text shown once at INFO level.
+//!
+//! editors/nvim/test/cite_spec.lua types into the plugin's own live picker (`:PaperCite`) as a
+//! user does and cites into a .tex, a Markdown, a Typst and a quarto document written here;
+//! the documents and the .bib files it leaves on disk are compared with text from the stdio
+//! `search` and `cite` answers. Needs `nvim` on PATH (Debian's `neovim`, 0.7.2, or any
 //! newer release); PAPERDEX_TEST_NVIM=/path/to/nvim picks another build.
 
 mod common;
@@ -117,7 +122,12 @@ fn hit(sb: &Sandbox, query: &str, pick: &str) -> Value {
 
 /// The answer to one `search` request on `paperdex stdio` (`result` or `error`).
 fn stdio_search(sb: &Sandbox, params: Value) -> Value {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "search", "params": params});
+    stdio_call(sb, "search", params)
+}
+
+/// The answer to one request on `paperdex stdio` (`result` or `error`).
+fn stdio_call(sb: &Sandbox, method: &str, params: Value) -> Value {
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let out = sb
         .cmd()
         .arg("stdio")
@@ -166,6 +176,11 @@ fn stdio_error_message(sb: &Sandbox, query: &str) -> String {
 
 /// Runs the Lua spec in headless Neovim, killing it after NVIM_TIMEOUT; returns its report.
 fn run_spec(nvim: &Path, sb: &Sandbox, spec: &Path) -> Value {
+    run_spec_with(nvim, sb, spec, &[])
+}
+
+/// run_spec with more environment for the spec (e.g. PAPERDEX_TEST_WORK).
+fn run_spec_with(nvim: &Path, sb: &Sandbox, spec: &Path, env: &[(&str, &Path)]) -> Value {
     let work = tempfile::tempdir().expect("temp dir");
     let out = work.path().join("report.json");
     let log = work.path().join("nvim.log");
@@ -187,6 +202,7 @@ fn run_spec(nvim: &Path, sb: &Sandbox, spec: &Path) -> Value {
         .env("PAPERDEX_BIN", assert_cmd::cargo::cargo_bin("paperdex"))
         .env("PAPERDEX_TEST_INDEX", sb.index_dir())
         .env("PAPERDEX_TEST_OUT", &out)
+        .envs(env.iter().copied())
         .current_dir(sb.home.path())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log).unwrap())
@@ -419,4 +435,223 @@ fn headless_neovim_searches_and_inserts_citations_through_the_plugin() {
                 .starts_with(m.strip_suffix('…').unwrap_or(m))),
         "the notes on the pasted title are shown: {notes:#?}"
     );
+}
+
+/// `(key, BibTeX entry)` of a paper from the stdio `cite` method the plugin calls.
+fn bibtex(sb: &Sandbox, id: &str) -> (String, String) {
+    let response = stdio_call(sb, "cite", json!({"ids": [id], "format": "bibtex"}));
+    let c = &response["result"]["citations"][0];
+    assert!(c["key"].is_string(), "{response}");
+    (
+        c["key"].as_str().unwrap().to_string(),
+        c["text"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The live picker's row: `date · topic · Title · authors`, the topic as the plugin shortens
+/// it (`/arxiv/cs/CL` -> `cs.CL`, else the last part), up to two authors, then "et al.".
+fn picker_row(hit: &Value) -> String {
+    let mut parts = vec![hit["date"].as_str().unwrap_or("undated").to_string()];
+    if let Some(topic) = hit["topics"][0].as_str() {
+        parts.push(match topic.strip_prefix("/arxiv/") {
+            Some(code) => code.replace('/', "."),
+            None => topic.rsplit('/').next().unwrap().to_string(),
+        });
+    }
+    parts.push(clean_title(hit));
+    let authors: Vec<&str> = hit["authors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    match authors.len() {
+        0 => {}
+        1 | 2 => parts.push(authors.join(", ")),
+        _ => parts.push(format!("{} et al.", authors[0])),
+    }
+    parts.join(" · ")
+}
+
+/// The hits the live picker asks for: 5 a page, no facets, no snippets.
+fn picker_page(sb: &Sandbox, query: &str, offset: u64) -> Value {
+    let response = stdio_search(
+        sb,
+        json!({"q": query, "limit": 5, "offset": offset, "facets": false, "snippets": false}),
+    );
+    assert!(response["error"].is_null(), "{query:?}: {response}");
+    response["result"].clone()
+}
+
+fn rows(results: &[&Value]) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|r| r["hits"].as_array().unwrap().iter().map(picker_row))
+        .collect()
+}
+
+#[test]
+fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker() {
+    let nvim = nvim();
+    let sb = Sandbox::new();
+    sb.json("index", &[samples_dir()]);
+    let work = sb.home.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let docs = [
+        (
+            "paper.tex",
+            "\\documentclass{article}\n\\begin{document}\nSparse attention~\n\
+             Block attention \\citep[see][]{foo} helps.\n\\bibliography{refs}\n\\end{document}\n",
+        ),
+        (
+            "notes.md",
+            "---\ntitle: Notes\nbibliography:\n  - lib/refs.bib\n  - other.bib\n---\n\nBlock attention\n",
+        ),
+        ("doc.typ", "= Notes\nAs shown by\n#bibliography(\"works.bib\")\n"),
+        ("draft.txt", "Drafted\n"),
+    ];
+    for (name, text) in docs {
+        std::fs::write(work.join(name), text).unwrap();
+    }
+
+    let report = run_spec_with(
+        &nvim,
+        &sb,
+        &repo().join("editors/nvim/test/cite_spec.lua"),
+        &[("PAPERDEX_TEST_WORK", &work)],
+    );
+
+    // The picker refined as the query was typed: each snapshot holds exactly the rows the
+    // server answers for the text typed so far, then the second page after the first.
+    let sparse = picker_page(&sb, "sparse", 0);
+    let first = picker_page(&sb, "sparse attention", 0);
+    let second = picker_page(&sb, "sparse attention", 5);
+    let snaps = report["picker"].as_array().unwrap();
+    assert_eq!(snaps.len(), 3, "{report:#}");
+    for (snap, query, want) in [
+        (&snaps[0], "sparse", rows(&[&sparse])),
+        (&snaps[1], "sparse attention", rows(&[&first])),
+        (&snaps[2], "sparse attention", rows(&[&first, &second])),
+    ] {
+        assert_eq!(snap["query"], query, "{snap:#}");
+        assert_eq!(snap["rows"], json!(want), "{snap:#}");
+    }
+    assert_ne!(snaps[0]["rows"], snaps[1]["rows"], "the rows refined");
+    assert_eq!(snaps[1]["status"], format!("5 of {}", first["total"]));
+    assert_eq!(snaps[2]["status"], format!("10 of {}", first["total"]));
+    assert_eq!(
+        snaps[2]["sel"], 6,
+        "moving past the last row selects the next page's first"
+    );
+    // authors, date and topic on the rows
+    assert!(
+        snaps[1]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains(" · cs.")
+                && r.as_str().unwrap().contains(" et al.")),
+        "{report:#}"
+    );
+
+    // The preview showed the selected (third) hit's title and whole abstract.
+    let third = &first["hits"][2];
+    assert_eq!(report["preview"]["id"], third["id"]);
+    let preview: Vec<&str> = report["preview"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(preview[0], clean_title(third));
+    let full = sb.show_json(third["id"].as_str().unwrap());
+    let abstract_lines: Vec<&str> = full["abstract"]
+        .as_str()
+        .unwrap()
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(preview.ends_with(&abstract_lines), "{preview:?}");
+
+    // What was cited, in order, and into which file.
+    let picked = second["hits"][0]["id"].as_str().unwrap();
+    assert_eq!(report["tex_pick"], picked, "{report:#}");
+    let moba = hit(&sb, MOBA, "MoBA:");
+    let xattention = hit(&sb, "XAttention", "XAttention:");
+    assert_eq!(report["moba"], moba["id"]);
+    assert_eq!(report["xattention"], xattention["id"]);
+    let (k6, e6) = bibtex(&sb, picked);
+    let (km, em) = bibtex(&sb, moba["id"].as_str().unwrap());
+    let (kx, ex) = bibtex(&sb, xattention["id"].as_str().unwrap());
+    assert_eq!(kx, "xu2025xattention");
+
+    let read = |name: &str| {
+        std::fs::read_to_string(work.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    // TeX: a new \cite{} after the cursor, a key appended inside it, two inside a
+    // hand-written \citep[see][]{foo}; never a reference line.
+    assert_eq!(
+        read("paper.tex"),
+        format!(
+            "\\documentclass{{article}}\n\\begin{{document}}\nSparse attention~\\cite{{{k6},{km}}}\n\
+             Block attention \\citep[see][]{{foo,{kx},{km}}} helps.\n\\bibliography{{refs}}\n\\end{{document}}\n"
+        )
+    );
+    // Markdown: [@key], then ; @key inside the brackets under the cursor.
+    assert_eq!(
+        read("notes.md"),
+        format!(
+            "---\ntitle: Notes\nbibliography:\n  - lib/refs.bib\n  - other.bib\n---\n\n\
+             Block attention [@{km}; @{kx}]\n"
+        )
+    );
+    assert_eq!(
+        read("doc.typ"),
+        format!("= Notes\nAs shown by @{kx}\n#bibliography(\"works.bib\")\n")
+    );
+    assert_eq!(read("draft.txt"), format!("Drafted [@{km}]\n"));
+
+    // Each entry once in the file the document names (refs -> refs.bib; the first of the
+    // front matter's list; Typst's; the configured one), entries separated by a blank line.
+    let bib = |entries: &[&String]| {
+        let mut seen = Vec::new();
+        for e in entries {
+            if !seen.contains(e) {
+                seen.push(*e);
+            }
+        }
+        seen.iter()
+            .map(|e| format!("{e}\n"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(read("refs.bib"), bib(&[&e6, &em, &ex, &em]));
+    assert_eq!(read("lib/refs.bib"), bib(&[&em, &ex]));
+    assert_eq!(read("works.bib"), bib(&[&ex]));
+    assert_eq!(read("configured.bib"), bib(&[&em]));
+    assert!(!work.join("other.bib").exists());
+
+    // One line each, saying where the entry went (relative to the working directory).
+    let mut written: Vec<(String, String)> = Vec::new();
+    let mut expected = Vec::new();
+    for (key, file) in [
+        (&k6, "refs.bib"),
+        (&km, "refs.bib"),
+        (&kx, "refs.bib"),
+        (&km, "refs.bib"),
+        (&km, "lib/refs.bib"),
+        (&kx, "lib/refs.bib"),
+        (&kx, "works.bib"),
+        (&km, "configured.bib"),
+    ] {
+        let entry = (key.clone(), file.to_string());
+        let how = if written.contains(&entry) {
+            "already in"
+        } else {
+            "added to"
+        };
+        written.push(entry);
+        expected.push(json!({"msg": format!("paperdex: {key} {how} work/{file}"), "level": 2}));
+    }
+    assert_eq!(report["notes"], json!(expected), "{report:#}");
 }
