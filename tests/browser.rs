@@ -870,6 +870,57 @@ async fn back_closes_the_detail_panel() {
         .unwrap();
     wait_until(client, detail_closed, vec![], "Esc closes the detail").await;
     assert_eq!(url_param(client, "q").await.as_deref(), Some("attention"));
+
+    // Paper to similar paper: Back steps back one paper, Close closes them all.
+    open_first().await;
+    let similar = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#detail .similar"))
+        .await
+        .unwrap();
+    let other = similar.attr("data-id").await.unwrap().unwrap();
+    similar.click().await.unwrap();
+    wait_until(
+        client,
+        "return new URLSearchParams(location.search).get('paper') === arguments[0];",
+        vec![json!(other)],
+        "the similar paper opens",
+    )
+    .await;
+    client.back().await.unwrap();
+    wait_until(
+        client,
+        "return new URLSearchParams(location.search).get('paper') === arguments[0]
+            && !document.getElementById('detail').hidden;",
+        vec![json!(id)],
+        "Back returns to the first paper",
+    )
+    .await;
+    client.forward().await.unwrap();
+    wait_until(
+        client,
+        "return new URLSearchParams(location.search).get('paper') === arguments[0];",
+        vec![json!(other)],
+        "Forward to the similar paper",
+    )
+    .await;
+    client
+        .find(Locator::Css("#detail-close"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(
+        client,
+        "return document.getElementById('detail').hidden
+            && !new URLSearchParams(location.search).has('paper');",
+        vec![],
+        "Close leaves both papers",
+    )
+    .await;
+    assert_eq!(url_param(client, "q").await.as_deref(), Some("attention"));
     b.client.close().await.unwrap();
 }
 
