@@ -210,7 +210,7 @@
     else if (d.matched === 'any' && d.interpreted === 'syntax') which = ' matching any clause';
     else if (d.matched === 'any' && words > 1) which = ' with any of the words';
     else if (d.matched === 'all' && d.interpreted === 'words' && words > 1) which = ' with every word';
-    return `${d.total} ${d.total === 1 ? 'paper' : 'papers'}${which} · ${ms} ms`;
+    return `${num(d.total)} ${d.total === 1 ? 'paper' : 'papers'}${which} · ${ms} ms`;
   }
   // The engine's notes on how it read the text, quietly; `quoted` parts as code.
   function renderReading(notes) {
