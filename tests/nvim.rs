@@ -654,4 +654,13 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
         expected.push(json!({"msg": format!("paperdex: {key} {how} work/{file}"), "level": 2}));
     }
     assert_eq!(report["notes"], json!(expected), "{report:#}");
+
+    // :help paperdex and its topics land on their tags in doc/paperdex.txt.
+    let help = report["help"].as_array().unwrap();
+    assert_eq!(help.len(), 4, "{report:#}");
+    for h in help {
+        assert_eq!(h["file"], "paperdex.txt", "{h}");
+        let tag = format!("*{}*", h["topic"].as_str().unwrap());
+        assert!(h["line"].as_str().unwrap().contains(&tag), "{h}");
+    }
 }

@@ -210,6 +210,22 @@ local function main()
   end)
   vim.cmd("write")
   paperdex.stop()
+
+  -- 7. :help paperdex, from tags built as `:helptags` does for an installed plugin (in a
+  -- copy, so the test leaves no tags file in the repository); E154 on a duplicate tag.
+  local help_src = assert(api.nvim_get_runtime_file("doc/paperdex.txt", false)[1], "doc/paperdex.txt on the runtimepath")
+  local rt = vim.fn.tempname()
+  vim.fn.mkdir(rt .. "/doc", "p")
+  vim.fn.writefile(vim.fn.readfile(help_src), rt .. "/doc/paperdex.txt")
+  vim.cmd("helptags " .. vim.fn.fnameescape(rt .. "/doc"))
+  vim.opt.runtimepath:prepend(rt)
+  report.help = {}
+  for _, topic in ipairs({ "paperdex", ":PaperCite", "paperdex-bibliography", "paperdex-float" }) do
+    vim.cmd("help " .. topic)
+    check(vim.bo.buftype == "help", ":help " .. topic .. " opens help")
+    table.insert(report.help, { topic = topic, file = vim.fn.expand("%:t"), line = api.nvim_get_current_line() })
+    vim.cmd("helpclose")
+  end
 end
 
 co = coroutine.create(main)
