@@ -175,6 +175,7 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
         };
         let parens = text.as_bytes()[open] == b'(';
         let (mut depth, mut pos, mut end) = (0i64, open + 1, None);
+        let mut deepest = 0;
         let bytes = text.as_bytes();
         let mut line = i;
         let mut next_header = None;
@@ -182,7 +183,10 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
             match bytes[pos] {
                 // An escaped brace does not count (as in the crate); an escaped newline does.
                 b'\\' if bytes.get(pos + 1) != Some(&b'\n') => pos += 1,
-                b'{' => depth += 1,
+                b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
                 b'}' if depth == 0 && !parens => {
                     end = Some(pos + 1);
                     break;
@@ -231,6 +235,11 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
                         if parens { ')' } else { '}' },
                         block.line_at(block.text.len() - 1)
                     ));
+                }
+                // The crate reads a command's braced argument by recursion: `\x{\x{...}}`
+                // thousands deep overflowed the stack.
+                if deepest > MAX_BRACE_DEPTH {
+                    block.closed = Err(format!("braces nested deeper than {MAX_BRACE_DEPTH}"));
                 }
                 let last = block.line_at(block.text.len()) as usize; // 1-based: next index
                 out.push(block);
@@ -290,6 +299,9 @@ fn used_strings<'s>(
 }
 
 const MAX_STRING_DEPTH: usize = 32;
+
+/// Real titles nest a few levels (`{{Deep}}`, `{\"{o}}`).
+const MAX_BRACE_DEPTH: i64 = 64;
 
 fn abbreviations_in<'s>(value: &[Spanned<RawChunk<'s>>]) -> Vec<&'s str> {
     value
@@ -799,6 +811,22 @@ mod tests {
                 2,
                 "entry `c`: unbalanced braces: a `}` on line 2 closes the entry early".into()
             )]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_a_skip() {
+        let n = 5000;
+        let text = format!(
+            "@article{{deep, title = {{{}y{}}}}}\n@article{{ok, title={{OK}}}}\n",
+            "\\x{".repeat(n),
+            "}".repeat(n)
+        );
+        let p = run(&text);
+        assert_eq!(p.papers.len(), 1);
+        assert_eq!(
+            skips(&p),
+            [(1, "entry `deep`: braces nested deeper than 64".into())]
         );
     }
 
