@@ -938,6 +938,9 @@ function M.format_row(hit)
   return table.concat(parts, " · ")
 end
 
+-- Which papers the total counts when not every word had to match.
+local matched_words = { most = ", with most of the words", any = ", with any of the words" }
+
 local live = nil -- the open live picker's state, for tests and for closing it again
 
 -- The plugin's own picker: a prompt float over a list and an abstract preview. Every change
@@ -975,6 +978,10 @@ local function pick_live(query, on_choice)
   local pwin = api.nvim_open_win(pbuf, true, vim.tbl_extend("force", float, {
     row = 0, col = col0, width = width, height = 1,
   }))
+  for _, w in ipairs({ pwin, lwin, vwin }) do
+    -- the editor's colours, not 0.7's Pmenu-coloured floats; the selection as Telescope's
+    vim.wo[w].winhighlight = "NormalFloat:Normal,FloatBorder:Normal"
+  end
   vim.wo[lwin].wrap = false
   vim.wo[vwin].wrap = true
   vim.wo[vwin].linebreak = true
@@ -1037,10 +1044,11 @@ local function pick_live(query, on_choice)
     api.nvim_buf_set_lines(lbuf, 0, -1, false, #S.rows > 0 and S.rows or { "  (no papers)" })
     api.nvim_buf_clear_namespace(lbuf, ns, 0, -1)
     if S.hits[S.sel] then
-      api.nvim_buf_add_highlight(lbuf, ns, "PmenuSel", S.sel - 1, 0, -1)
+      api.nvim_buf_add_highlight(lbuf, ns, "Visual", S.sel - 1, 0, -1)
       api.nvim_win_set_cursor(lwin, { S.sel, 0 }) -- scrolls the list to the selection
     end
-    set_status(("%d of %d"):format(#S.hits, S.total))
+    -- as the select prompt does: say when not every word had to match
+    set_status(("%d of %d%s"):format(#S.hits, S.total, matched_words[S.matched] or ""))
     show_preview()
   end
 
@@ -1067,7 +1075,7 @@ local function pick_live(query, on_choice)
         end
       end
       S.advance = false
-      S.query, S.total = q, val(res.total) or #S.hits
+      S.query, S.total, S.matched = q, val(res.total) or #S.hits, val(res.matched)
       render()
     end)
   end
@@ -1185,8 +1193,6 @@ function M._picker()
   return live
 end
 
--- Which papers the total counts when not every word had to match.
-local matched_words = { most = ", with most of the words", any = ", with any of the words" }
 
 -- The server's notes on how it read the query ("searched as words: ...", "1 paper(s) have all
 -- 7 words; ..."), one line, or nil when there are none.
