@@ -509,7 +509,9 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
         ),
         ("doc.typ", "= Notes\nAs shown by\n#bibliography(\"works.bib\")\n"),
         ("draft.txt", "Drafted\n"),
+        ("chapters/intro.tex", "%!TEX root = ../paper.tex\nIntro text\n"),
     ];
+    std::fs::create_dir(work.join("chapters")).unwrap();
     for (name, text) in docs {
         std::fs::write(work.join(name), text).unwrap();
     }
@@ -610,6 +612,10 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
         format!("= Notes\nAs shown by @{kx}\n#bibliography(\"works.bib\")\n")
     );
     assert_eq!(read("draft.txt"), format!("Drafted [@{km}]\n"));
+    assert_eq!(
+        read("chapters/intro.tex"),
+        format!("%!TEX root = ../paper.tex\nIntro text\\cite{{{km}}}\n")
+    );
 
     // Each entry once in the file the document names (refs -> refs.bib; the first of the
     // front matter's list; Typst's; the configured one), entries separated by a blank line.
@@ -639,6 +645,7 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
         (&km, "refs.bib"),
         (&kx, "refs.bib"),
         (&km, "refs.bib"),
+        (&km, "refs.bib"), // from chapters/intro.tex, through its TEX root
         (&km, "lib/refs.bib"),
         (&kx, "lib/refs.bib"),
         (&kx, "works.bib"),

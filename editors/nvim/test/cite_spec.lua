@@ -171,6 +171,16 @@ local function main()
   end)
   vim.cmd("write")
 
+  -- 3b. A chapter names no bibliography; its `%!TEX root` does.
+  edit(work .. "/chapters/intro.tex")
+  api.nvim_input("2G$:PaperCite MoBA<CR>")
+  typed("", "MoBA")
+  api.nvim_input("<CR>")
+  wait_for("\\cite in the chapter", function()
+    return line(2):find("\\cite{", 1, true)
+  end)
+  vim.cmd("write")
+
   -- 4. Markdown with a bibliography list in its front matter: [@key], then ; @key inside it.
   edit(work .. "/notes.md")
   api.nvim_input("G$:PaperCite MoBA<CR>")

@@ -604,7 +604,24 @@ function M.bibliography(buf)
   buf = buf or api.nvim_get_current_buf()
   local name = api.nvim_buf_get_name(buf)
   local dir = name ~= "" and vim.fn.fnamemodify(name, ":p:h") or vim.fn.getcwd()
-  local path = named_bibliography(api.nvim_buf_get_lines(buf, 0, -1, false), M.style(buf))
+  local style = M.style(buf)
+  local lines = api.nvim_buf_get_lines(buf, 0, -1, false)
+  local path = named_bibliography(lines, style)
+  if not path and style == "tex" then
+    -- a chapter of a larger document: the main file names the bibliography, found from
+    -- `%!TEX root = main.tex` (TeXShop, TeXstudio, VimTeX) or VimTeX's own record
+    local root
+    for i = 1, math.min(#lines, 5) do
+      root = root or lines[i]:match("^%%%s*!%s*[Tt][Ee][Xx]%s+root%s*=%s*(.-)%s*$")
+    end
+    root = root and vim.fn.fnamemodify(root:match("^/") and root or dir .. "/" .. root, ":p")
+    local vimtex = vim.b[buf].vimtex
+    root = root or (type(vimtex) == "table" and type(vimtex.tex) == "string" and vimtex.tex or nil)
+    if root and vim.fn.filereadable(root) == 1 and root ~= vim.fn.fnamemodify(name, ":p") then
+      path = named_bibliography(vim.fn.readfile(root), "tex")
+      dir = path and vim.fn.fnamemodify(root, ":h") or dir
+    end
+  end
   if not path then
     path = config.bibliography
     if type(path) == "function" then
