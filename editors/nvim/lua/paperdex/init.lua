@@ -1027,6 +1027,11 @@ local function pick_live(query, on_choice)
 
   local function set_status(text)
     S.status = text
+    -- right-aligned text that does not fit beside the query is not drawn at all
+    local room = width - vim.fn.strdisplaywidth(prompt_text .. typed()) - 3
+    if vim.fn.strchars(text) > room then
+      text = room > 1 and vim.fn.strcharpart(text, 0, room - 1) .. "…" or ""
+    end
     if api.nvim_buf_is_valid(pbuf) then
       api.nvim_buf_clear_namespace(pbuf, ns, 0, -1)
       api.nvim_buf_set_extmark(pbuf, ns, 0, 0, {
@@ -1080,6 +1085,10 @@ local function pick_live(query, on_choice)
       end
       S.answered = seq
       if err then
+        if not S.told then -- the whole message once; the status line may cut it
+          S.told = true
+          notify(errmsg(err))
+        end
         return set_status(errmsg(err))
       end
       local hits = val(res.hits) or {}
