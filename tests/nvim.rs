@@ -539,6 +539,7 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
         assert_eq!(snap["rows"], json!(want), "{snap:#}");
     }
     assert_ne!(snaps[0]["rows"], snaps[1]["rows"], "the rows refined");
+    assert_eq!(report["stale_dropped"], true, "{report:#}");
     assert_eq!(snaps[1]["status"], format!("5 of {}", first["total"]));
     assert_eq!(snaps[2]["status"], format!("10 of {}", first["total"]));
     assert_eq!(

@@ -121,6 +121,34 @@ local function main()
   check(api.nvim_get_mode().mode == "i", "the prompt is in insert mode")
   p = typed(" attention", "sparse attention")
   snapshot("sparse attention", p)
+  -- An answer that arrives after a newer search was sent is dropped: hold back the answer to
+  -- the next search (for "sparse attention z..."), go back to "sparse attention", and let
+  -- the old answer in last.
+  local request, held = paperdex.request, nil
+  paperdex.request = function(method, params, cb)
+    if method == "search" and not held then
+      held = false
+      return request(method, params, function(err, res)
+        held = function()
+          cb(err, res)
+        end
+      end)
+    end
+    return request(method, params, cb)
+  end
+  api.nvim_input(" zzz")
+  wait_for("the held answer", function()
+    return held
+  end)
+  local seq = p.seq
+  typed("<BS><BS><BS><BS>", "sparse attention")
+  check(p.seq > seq, "a newer search was sent")
+  local rows_before = api.nvim_buf_get_lines(p.list_buf, 0, -1, false)
+  held()
+  paperdex.request = request
+  check(p.query == "sparse attention", "the late answer did not replace the rows: " .. tostring(p.query))
+  check(vim.deep_equal(api.nvim_buf_get_lines(p.list_buf, 0, -1, false), rows_before), "rows unchanged by the late answer")
+  report.stale_dropped = true
   -- the selection moves, the preview follows it with the whole abstract (from `get`)
   api.nvim_input("<Down><Down>")
   wait_for("the preview of the third hit", function()
