@@ -610,7 +610,7 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
     );
     assert_eq!(
         read("doc.typ"),
-        format!("= Notes\nAs shown by @{kx}\n#bibliography(\"works.bib\")\n")
+        format!("= Notes\nAs shown by @{kx} and @{km} too\n#bibliography(\"works.bib\")\n")
     );
     assert_eq!(read("draft.txt"), format!("Drafted [@{km}]\n"));
     assert_eq!(
@@ -634,7 +634,7 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
     };
     assert_eq!(read("refs.bib"), bib(&[&e6, &em, &ex, &em]));
     assert_eq!(read("lib/refs.bib"), bib(&[&em, &ex]));
-    assert_eq!(read("works.bib"), bib(&[&ex]));
+    assert_eq!(read("works.bib"), bib(&[&ex, &em]));
     assert_eq!(read("configured.bib"), bib(&[&em]));
     assert!(!work.join("other.bib").exists());
 
@@ -650,6 +650,7 @@ fn headless_neovim_cites_by_filetype_into_the_bibliography_from_the_live_picker(
         (&km, "lib/refs.bib"),
         (&kx, "lib/refs.bib"),
         (&kx, "works.bib"),
+        (&km, "works.bib"),
         (&km, "configured.bib"),
     ] {
         let entry = (key.clone(), file.to_string());

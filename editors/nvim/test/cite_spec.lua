@@ -233,6 +233,21 @@ local function main()
   wait_for("@key in doc.typ", function()
     return line(2):find("@", 1, true)
   end)
+  -- From Insert mode (an imap to <Cmd>PaperCite<CR>): the key goes at the cursor and the
+  -- typing goes on after it.
+  vim.cmd("inoremap <C-x>c <Cmd>PaperCite<CR>")
+  local before = line(2)
+  api.nvim_input("A and<C-x>c")
+  typed("MoBA", "MoBA")
+  api.nvim_input("<CR>")
+  wait_for("the key typed from Insert mode", function()
+    return line(2) ~= before .. " and"
+  end)
+  check(api.nvim_get_mode().mode == "i", "back in Insert mode")
+  api.nvim_input(" too<Esc>")
+  wait_for("the typing after it", function()
+    return api.nvim_get_mode().mode == "n" and line(2):find("too$")
+  end)
   vim.cmd("write")
 
   -- 6. The filetype (quarto) rather than the extension, and the configured bibliography

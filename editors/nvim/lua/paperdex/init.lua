@@ -490,9 +490,11 @@ local function contains(list, x)
 end
 
 --- The text to put in line (cursor at byte col, 0-based) to cite key in the given style:
---- returns the new line and the byte col (0-based) to leave the cursor on, or nil when the
---- key is already cited right there.
-function M.cite_into(style, line, col, key)
+--- returns the new line and the byte col (0-based) to leave the cursor on (on the last
+--- character inserted; just after it with insert = true, the cursor of Insert mode, which
+--- sits between characters), or nil when the key is already cited right there.
+function M.cite_into(style, line, col, key, insert)
+  local after = insert and 1 or 0
   if style == "tex" then
     local close, keys = tex_cite_at(line, col)
     if close then
@@ -502,7 +504,7 @@ function M.cite_into(style, line, col, key)
       local add = (#keys > 0 and "," or "") .. key
       -- "{ }" holds no key: replace the blank
       local before = #keys > 0 and line:sub(1, close - 1) or line:sub(1, close - 1):gsub("%s*$", "")
-      return before .. add .. line:sub(close), #before + #add
+      return before .. add .. line:sub(close), #before + #add + after
     end
   elseif style == "pandoc" then
     local close, keys = pandoc_cite_at(line, col)
@@ -512,13 +514,14 @@ function M.cite_into(style, line, col, key)
       end
       local before = line:sub(1, close - 1)
       local add = "; @" .. key
-      return before .. add .. line:sub(close), #before + #add
+      return before .. add .. line:sub(close), #before + #add + after
     end
   end
   local text = ({ tex = "\\cite{%s}", pandoc = "[@%s]", typst = "@%s" })[style]:format(key)
-  -- after the cursor character, as `a` would; at the start of an empty line
-  local at = 0
-  if line ~= "" then
+  -- after the cursor character, as `a` would; at the start of an empty line; in Insert
+  -- mode at the cursor
+  local at = insert and math.min(#line, col) or 0
+  if line ~= "" and not insert then
     at = math.min(#line, col + 1)
     while at < #line and line:byte(at + 1) >= 0x80 and line:byte(at + 1) < 0xC0 do
       at = at + 1 -- the rest of a multibyte character
@@ -528,7 +531,7 @@ function M.cite_into(style, line, col, key)
   if style ~= "tex" and prev:match("[%w%.,;:!?]") then
     text = " " .. text -- `word [@key]`, `word @key`: not glued to the word
   end
-  return line:sub(1, at) .. text .. line:sub(at + 1), at + #text - 1
+  return line:sub(1, at) .. text .. line:sub(at + 1), at + #text - 1 + after
 end
 
 ---------------------------------------------------------------------------------------------
@@ -697,7 +700,13 @@ end
 
 local function target_here()
   local win = api.nvim_get_current_win()
-  return { buf = api.nvim_get_current_buf(), win = win, cursor = api.nvim_win_get_cursor(win) }
+  return {
+    buf = api.nvim_get_current_buf(),
+    win = win,
+    cursor = api.nvim_win_get_cursor(win),
+    -- started from Insert mode (an imap to <Cmd>PaperCite<CR>): cite at the cursor, stay there
+    insert = api.nvim_get_mode().mode:sub(1, 1) == "i",
+  }
 end
 
 -- The window showing target.buf (target.win when it still does) and the cursor to use.
@@ -728,7 +737,7 @@ local function insert_key(target, style, hit, done)
     local win, cursor = target_cursor(target)
     local row = cursor[1]
     local line = api.nvim_buf_get_lines(buf, row - 1, row, false)[1] or ""
-    local new, col = M.cite_into(style, line, cursor[2], c.key)
+    local new, col = M.cite_into(style, line, cursor[2], c.key, target.insert)
     local msgs = {}
     if new then
       local ok, set_err = pcall(api.nvim_buf_set_lines, buf, row - 1, row, false, { new })
@@ -964,11 +973,12 @@ local live = nil -- the open live picker's state, for tests and for closing it a
 -- of the prompt sends a search on the running server; an answer to any but the newest
 -- request is dropped. Moving past the last row (or <C-l>) fetches the next page.
 -- on_choice(hit, keep_open) as for Telescope.
-local function pick_live(query, on_choice)
+local function pick_live(query, on_choice, keep_insert)
   if live then
     live.close()
   end
   local origin_win = api.nvim_get_current_win()
+  local origin_cursor = api.nvim_win_get_cursor(origin_win)
   local cols, rows = vim.o.columns, vim.o.lines
   local width = math.max(40, math.min(cols - 4, 160))
   local height = math.max(5, math.min(rows - 8, 24))
@@ -1143,7 +1153,23 @@ local function pick_live(query, on_choice)
     if api.nvim_win_is_valid(origin_win) then
       api.nvim_set_current_win(origin_win)
     end
-    vim.cmd("stopinsert")
+    if not keep_insert then
+      vim.cmd("stopinsert")
+    else
+      -- opened from Insert mode: leaving the prompt buffer ends it once this key is done;
+      -- resume it where it was, after that
+      vim.schedule(function()
+        if api.nvim_get_current_win() ~= origin_win or api.nvim_get_mode().mode:sub(1, 1) == "i" then
+          return
+        end
+        if origin_cursor[2] >= #api.nvim_get_current_line() then
+          vim.cmd("startinsert!")
+        else
+          api.nvim_win_set_cursor(origin_win, origin_cursor)
+          vim.cmd("startinsert")
+        end
+      end)
+    end
   end
 
   local function choose(keep_open)
@@ -1259,7 +1285,7 @@ function M.search(query, on_done)
     end)
   end
   if kind == "float" then
-    return pick_live(query, chosen)
+    return pick_live(query, chosen, target.insert)
   end
   -- The picker shows no facets: without them the search prunes (see docs/stdio-protocol.md).
   M.request("search", { q = query, limit = config.limit, facets = false }, function(err, res)
