@@ -264,6 +264,45 @@ local function main()
   vim.cmd("write")
   paperdex.stop()
 
+  -- 6b. The other ways a document names its bibliography, and the cursor cases of the
+  -- insertion, without the picker.
+  paperdex.setup({ cmd = { bin, "stdio" }, index = index })
+  local named = {
+    { "a.tex", { "% \\bibliography{old}", "\\addbibresource[backend=biber]{lib/main.bib}" }, "lib/main.bib" },
+    { "b.tex", { "\\bibliography{ refs , more }" }, "refs.bib" },
+    { "c.md", { "---", 'bibliography: "my refs.bib"  # comment', "---" }, "my refs.bib" },
+    { "d.qmd", { "---", "bibliography: ['x.bib', y.bib]", "---" }, "x.bib" },
+    { "e.md", { "Text", "bibliography: no.bib" }, nil }, -- not front matter
+    { "f.typ", { '#bibliography(("a.bib", "b.bib"), style: "apa")' }, "a.bib" },
+    { "g.txt", { "bibliography: no.bib" }, nil },
+  }
+  for _, case in ipairs(named) do
+    local buf = api.nvim_create_buf(true, false)
+    api.nvim_buf_set_name(buf, work .. "/named/" .. case[1])
+    api.nvim_buf_set_lines(buf, 0, -1, false, case[2])
+    local got = paperdex.bibliography(buf)
+    local want = case[3] and vim.fn.fnamemodify(work .. "/named/" .. case[3], ":p") or nil
+    check(got == want, ("%s: bibliography %s, want %s"):format(case[1], tostring(got), tostring(want)))
+  end
+  local into = {
+    -- style, line, cursor col (0-based), insert mode, want line, want cursor col
+    { "tex", "see \\citet*{a, b} now", 9, false, "see \\citet*{a, b,k} now", 18 },
+    { "tex", "see \\autocite{} now", 14, false, "see \\autocite{k} now", 15 },
+    { "tex", "see \\cite{a} now", 12, false, "see \\cite{a,k} now", 13 }, -- just after the }
+    { "tex", "x \\ref{a}", 8, false, "x \\ref{a}\\cite{k}", 16 },
+    { "tex", "", 0, false, "\\cite{k}", 7 },
+    { "tex", "ab", 0, true, "\\cite{k}ab", 8 },
+    { "pandoc", "word", 3, false, "word [@k]", 8 },
+    { "pandoc", "see [@a, p. 3] now", 6, false, "see [@a, p. 3; @k] now", 17 },
+    { "pandoc", "é", 0, false, "é [@k]", 6 },
+    { "typst", "(", 0, false, "(@k", 2 },
+  }
+  for _, case in ipairs(into) do
+    local line_, col = paperdex.cite_into(case[1], case[2], case[3], "k", case[4])
+    check(line_ == case[5] and col == case[6], ("%s %q @%d: %q @%s"):format(case[1], case[2], case[3], tostring(line_), tostring(col)))
+  end
+  check(paperdex.cite_into("tex", "\\cite{k}", 3, "k") == nil, "no key twice in one \\cite")
+
   -- 7. :help paperdex, from tags built as `:helptags` does for an installed plugin (in a
   -- copy, so the test leaves no tags file in the repository); E154 on a duplicate tag.
   local help_src = assert(api.nvim_get_runtime_file("doc/paperdex.txt", false)[1], "doc/paperdex.txt on the runtimepath")

@@ -528,7 +528,7 @@ function M.cite_into(style, line, col, key, insert)
     end
   end
   local prev = line:sub(at, at)
-  if style ~= "tex" and prev:match("[%w%.,;:!?]") then
+  if style ~= "tex" and prev:match("[%w%.,;:!?\128-\255]") then -- (a multibyte letter too)
     text = " " .. text -- `word [@key]`, `word @key`: not glued to the word
   end
   return line:sub(1, at) .. text .. line:sub(at + 1), at + #text - 1 + after
