@@ -1207,6 +1207,17 @@ local function pick_live(query, on_choice, keep_insert)
   map("<C-l>", function()
     more(false)
   end)
+  -- the abstract is often longer than its window
+  -- (<C-f>/<C-b>: <C-u> keeps clearing the query, as in any Insert mode)
+  for lhs, keys in pairs({ ["<C-f>"] = "\4", ["<C-b>"] = "\21" }) do
+    map(lhs, function()
+      if api.nvim_win_is_valid(vwin) then
+        api.nvim_win_call(vwin, function()
+          vim.cmd("normal! " .. keys)
+        end)
+      end
+    end)
+  end
   map("<Esc>", S.close)
   vim.keymap.set("n", "q", S.close, { buffer = pbuf, nowait = true })
 
