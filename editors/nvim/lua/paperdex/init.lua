@@ -1137,11 +1137,15 @@ local function pick_live(query, on_choice, keep_insert)
   end
 
   local closed = false
+  local resized -- the VimResized autocmd
   function S.close()
     if closed then
       return
     end
     closed = true
+    if resized then
+      pcall(api.nvim_del_autocmd, resized)
+    end
     if live == S then
       live = nil
     end
@@ -1240,6 +1244,13 @@ local function pick_live(query, on_choice, keep_insert)
     once = true,
     callback = function()
       vim.schedule(S.close)
+    end,
+  })
+  -- the layout was computed for the old size: floats could now hang off the screen
+  resized = api.nvim_create_autocmd("VimResized", {
+    once = true,
+    callback = function()
+      S.close()
     end,
   })
 
