@@ -103,7 +103,13 @@ impl Paper {
             self.id = other.id;
             self.arxiv_id = other.arxiv_id;
         }
-        if other.title.len() > self.title.len() && title_key(&other.title) == self.title_key() {
+        // The same title: the longer, or at the same length the one with more capitals
+        // (Google Scholar exports lowercase titles: "Xattention: block sparse ...").
+        let capitals = |t: &str| t.chars().filter(|c| c.is_uppercase()).count();
+        if title_key(&other.title) == self.title_key()
+            && (other.title.len(), capitals(&other.title))
+                > (self.title.len(), capitals(&self.title))
+        {
             self.title = other.title;
         }
         if other.abstract_text.len() > self.abstract_text.len() {
@@ -113,7 +119,7 @@ impl Paper {
             self.authors = other.authors;
         }
         self.date = match (self.date, other.date) {
-            (Some(a), Some(b)) => Some(a.min(b)),
+            (Some(a), Some(b)) => Some(earliest(a, b)),
             (a, b) => a.or(b),
         };
         for t in other.topics {
@@ -131,6 +137,21 @@ impl Paper {
         fill(&mut self.doi, other.doi);
         fill(&mut self.journal_ref, other.journal_ref);
         *self != before
+    }
+}
+
+/// The earlier date, unless it only stands for the month or year the later one falls in: a
+/// BibTeX entry with `year = 2025, month = mar` is dated 2025-03-01, and the listing of the
+/// same paper says the day (2025-03-21).
+fn earliest(a: Date, b: Date) -> Date {
+    let (early, late) = if a <= b { (a, b) } else { (b, a) };
+    let month_only =
+        early.day() == 1 && (early.year(), early.month()) == (late.year(), late.month());
+    let year_only = early.ordinal() == 1 && early.year() == late.year();
+    if month_only || year_only {
+        late
+    } else {
+        early
     }
 }
 
@@ -287,6 +308,39 @@ mod tests {
         assert_eq!(a.sources.len(), 2);
         // Merging the same record again changes nothing.
         assert!(!a.merge(b));
+    }
+
+    #[test]
+    fn merge_keeps_a_day_over_the_month_or_year_that_holds_it_and_the_capitalised_title() {
+        let day = time::macros::date!(2025 - 03 - 21);
+        let paper = |title: &str, date: Date| {
+            let mut p = Paper::new(title.into(), String::new(), None);
+            p.date = Some(date);
+            p
+        };
+        let listing = paper("XAttention: Block Sparse Attention", day);
+        for approx in [
+            time::macros::date!(2025 - 03 - 01),
+            time::macros::date!(2025 - 01 - 01),
+        ] {
+            let mut bib = paper("Xattention: block sparse attention", approx);
+            bib.merge(listing.clone());
+            assert_eq!(bib.date, Some(day));
+            assert_eq!(bib.title, "XAttention: Block Sparse Attention");
+            let mut first = listing.clone();
+            first.merge(paper("Xattention: block sparse attention", approx));
+            assert_eq!(
+                (first.date, first.title.as_str()),
+                (bib.date, bib.title.as_str())
+            );
+        }
+        // A day in another month is an earlier date of its own.
+        let mut other = paper(
+            "XAttention: Block Sparse Attention",
+            time::macros::date!(2025 - 02 - 01),
+        );
+        other.merge(listing);
+        assert_eq!(other.date, Some(time::macros::date!(2025 - 02 - 01)));
     }
 
     #[test]
