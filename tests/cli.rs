@@ -1063,6 +1063,7 @@ fn errors_are_json_on_stderr_when_json_is_asked_for() {
     let sb = Sandbox::with_seeds();
     for (args, code, exit) in [
         (vec!["show", "2599.99999"], "not_found", 1),
+        (vec!["cite", "2599.99999"], "not_found", 1),
         (
             vec!["search", "--topic", "cs.XX", "attention"],
             "invalid_request",

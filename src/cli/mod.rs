@@ -160,9 +160,14 @@ impl Cli {
             Command::EvalSimilar(a) => a.json,
             Command::Facets(a) => a.json,
             Command::Show(a) => a.json,
+            Command::Cite(a) => a.json,
             Command::Stats(a) | Command::Check(a) => a.json,
-            #[allow(unreachable_patterns)]
-            _ => false,
+            // Named one by one, so a new command has to say whether it prints JSON.
+            Command::Serve(_)
+            | Command::Stdio
+            | Command::GenCorpus(_)
+            | Command::Completions(_)
+            | Command::Man(_) => false,
         }
     }
 }
