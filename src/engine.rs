@@ -362,13 +362,11 @@ impl Engine {
         };
         let _alone = index::on_caller_thread(crate::search::is_costly(&req.q));
         let mut counts = self.idx.facet_counts(&search, Deadline::at(deadline))?;
-        if let Some(prefix) = &req.topic {
-            let prefix = if prefix.starts_with('/') {
-                prefix.clone()
-            } else {
-                format!("/{prefix}")
-            };
-            let prefix = prefix.trim_end_matches('/').to_string();
+        if let Some(topic) = &req.topic {
+            let prefix = self
+                .idx
+                .resolve_topics(std::slice::from_ref(topic))?
+                .remove(0);
             counts.topic.retain(|path, _| {
                 path == &prefix
                     || path.starts_with(&prefix) && path[prefix.len()..].starts_with('/')

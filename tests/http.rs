@@ -818,3 +818,28 @@ fn oversized_uris_and_headers_get_json_errors() {
     assert_eq!(server.raw_get(&format!("/api/search?q={longer}")).0, 414);
     assert_eq!(server.get("/health").0, 200);
 }
+
+#[test]
+fn topics_are_read_as_the_cli_reads_them() {
+    let sb = Sandbox::new();
+    sb.index_files(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/listings-slice.jsonl.gz")]);
+    let server = Server::start(&sb);
+    let (status, by_path) = server.json("/api/search?q=attention&topic=/arxiv/cs/CL");
+    assert_eq!(status, 200, "{by_path}");
+    assert!(by_path["total"].as_u64().unwrap() > 0);
+    let (_, by_code) = server.json("/api/search?q=attention&topic=cs.CL");
+    assert_eq!(by_code["total"], by_path["total"]);
+    let (status, facets) = server.json("/api/facets?topic=cs.cl");
+    assert_eq!(status, 200, "{facets}");
+    assert!(facets["topic"].get("/arxiv/cs/CL").is_some(), "{facets}");
+    let (status, err) = server.json("/api/search?q=attention&topic=cs.XX");
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nearest"),
+        "{err}"
+    );
+}

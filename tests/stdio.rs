@@ -325,3 +325,35 @@ fn eof_and_shutdown_end_the_process_cleanly_with_nothing_else_on_stdout() {
         json!({"jsonrpc": "2.0", "id": 1, "result": null})
     );
 }
+
+#[test]
+fn topics_are_read_as_the_cli_reads_them() {
+    let sb = Sandbox::new();
+    sb.index_files(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/listings-slice.jsonl.gz")]);
+    let mut s = Session::start(&sb);
+    let total = |s: &mut Session, topic: &str| {
+        let r = s.call(req(
+            1,
+            "search",
+            json!({ "q": "attention", "topic": [topic] }),
+        ));
+        r["result"]["total"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{topic}: {r}"))
+    };
+    let by_path = total(&mut s, "/arxiv/cs/CL");
+    assert!(by_path > 0);
+    assert_eq!(total(&mut s, "cs.CL"), by_path);
+    assert_eq!(total(&mut s, "ARXIV/CS/cl"), by_path);
+    let r = s.call(req(
+        2,
+        "search",
+        json!({ "q": "attention", "topic": ["cs.XX"] }),
+    ));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("nearest"),
+        "{r}"
+    );
+}

@@ -27,9 +27,8 @@ pub struct FacetsArgs {
 }
 
 pub fn run(engine: &Engine, args: &FacetsArgs) -> Result<()> {
-    let topic = super::search::resolve_topics(engine, args.topic.as_slice())?;
     let counts = engine.facets(&FacetsRequest {
-        topic: topic.into_iter().next(),
+        topic: args.topic.clone(),
         q: args.query.clone(),
     })?;
     if args.json {

@@ -1,10 +1,8 @@
 //! `paperdex search`: flags -> `SearchRequest`, results as text or JSON.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use paperdex::engine::FacetsRequest;
-use paperdex::ingest::taxonomy::{topic_label, topic_path};
 use paperdex::search::{MatchMode, SearchRequest, SearchResponse, SortOrder, SyntaxMode};
 use paperdex::Engine;
 
@@ -128,9 +126,8 @@ impl SearchArgs {
 }
 
 pub fn run(engine: &Engine, args: &SearchArgs) -> Result<()> {
-    let mut request = args.request();
-    request.topic = resolve_topics(engine, &args.topic)?;
-    let response = engine.search(&request)?;
+    // The engine reads `cs.CL` and the like as topic paths, for every door.
+    let response = engine.search(&args.request())?;
     if args.json {
         return print_json(&response);
     }
@@ -189,81 +186,6 @@ pub(crate) fn print_human(r: &SearchResponse, p: Painter) {
         }
     }
     println!("{}", p.dim(&count_line(r)));
-}
-
-/// The topics the user named, as the index spells them: a facet path (`/arxiv/cs/CL`), an
-/// arXiv code (`cs.CL`, `hep-th`, an alias such as `cmp-lg`) or a path without its leading
-/// slash, any case. A topic no paper has is an error (exit 2) naming the nearest ones, as
-/// ripgrep refuses an unknown `--type`: an empty list would read as "no papers about it"
-/// when the name was mistyped.
-pub(crate) fn resolve_topics(engine: &Engine, topics: &[String]) -> Result<Vec<String>> {
-    if topics.is_empty() {
-        return Ok(Vec::new());
-    }
-    let all = engine.facets(&FacetsRequest::default())?.topic;
-    topics
-        .iter()
-        .map(|t| resolve_topic(t, all.keys().map(String::as_str)))
-        .collect()
-}
-
-fn resolve_topic<'a>(
-    topic: &str,
-    existing: impl Iterator<Item = &'a str> + Clone,
-) -> Result<String> {
-    let t = topic.trim().trim_end_matches('/');
-    let mut candidates = Vec::new();
-    if t.starts_with('/') {
-        candidates.push(t.to_string());
-    } else {
-        candidates.extend(topic_path(t));
-        candidates.push(format!("/arxiv/{}", t.replace('.', "/")));
-        candidates.push(format!("/{t}"));
-    }
-    for candidate in &candidates {
-        if let Some(path) = existing.clone().find(|p| p.eq_ignore_ascii_case(candidate)) {
-            return Ok(path.to_string());
-        }
-    }
-    let wanted = candidates[0].to_ascii_lowercase();
-    let mut near: Vec<(usize, &str)> = existing
-        .map(|p| (edit_distance(&wanted, &p.to_ascii_lowercase()), p))
-        .collect();
-    near.sort();
-    let near: Vec<String> = near
-        .iter()
-        .take(3)
-        .map(|(_, p)| match topic_label(p) {
-            Some(label) => format!("{p} ({label})"),
-            None => p.to_string(),
-        })
-        .collect();
-    let hint = if near.is_empty() {
-        "the index has no topics".to_string()
-    } else {
-        format!("nearest: {}", near.join(", "))
-    };
-    bail!(paperdex::Error::InvalidRequest(format!(
-        "no paper has topic `{topic}`; {hint} (`paperdex facets` lists them all)"
-    )))
-}
-
-/// Levenshtein distance over bytes (topic paths are ASCII).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// "1 paper", "7 papers" when the page holds them all, "11-20 of 45 papers" otherwise.

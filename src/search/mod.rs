@@ -9,6 +9,7 @@ pub mod recency;
 pub mod similar;
 mod snippet;
 mod top;
+mod topics;
 pub mod understand;
 
 use std::collections::{HashMap, HashSet};
@@ -273,12 +274,8 @@ impl PaperIndex {
         let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !req.topic.is_empty() {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for t in &req.topic {
-                let path = if t.starts_with('/') {
-                    t.clone()
-                } else {
-                    format!("/{t}")
-                };
+            for path in self.resolve_topics(&req.topic)? {
+                let t = &path;
                 let facet = Facet::from_text(&path)
                     .map_err(|e| Error::InvalidRequest(format!("invalid topic `{t}`: {e}")))?;
                 let term = Term::from_facet(self.fields.topic, &facet);
