@@ -6,7 +6,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use biblatex::{Bibliography, ChunksExt, DateValue, PermissiveType};
 use common::{all_sample_files, parse_json, write_file, Sandbox};
@@ -474,16 +473,7 @@ fn bad_input_is_a_clear_error() {
 fn cli_http_and_stdio_give_the_same_text() {
     let sb = Sandbox::with_all_samples();
     let (mut server, base) = common::spawn_server(&sb);
-    let mut stdio = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
-        .env("HOME", sb.home.path())
-        .env_remove("PAPERDEX_INDEX")
-        .args(["stdio", "--index"])
-        .arg(sb.index_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut stdio = sb.spawn_stdio();
     let mut stdin = stdio.stdin.take().unwrap();
     let mut stdout = BufReader::new(stdio.stdout.take().unwrap());
     let mut call = |request: Value| -> Value {

@@ -3,7 +3,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout};
 
 use common::Sandbox;
 use serde_json::{json, Value};
@@ -16,16 +16,7 @@ struct Session {
 
 impl Session {
     fn start(sb: &Sandbox) -> Session {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
-            .env("HOME", sb.home.path())
-            .env_remove("PAPERDEX_INDEX")
-            .args(["stdio", "--index"])
-            .arg(sb.index_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = sb.spawn_stdio();
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Session {

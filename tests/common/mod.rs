@@ -100,6 +100,21 @@ impl Sandbox {
         sb
     }
 
+    /// `paperdex stdio` over this sandbox's index, its stdin and stdout piped.
+    #[allow(dead_code)]
+    pub fn spawn_stdio(&self) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("paperdex"))
+            .env("HOME", self.home.path())
+            .env_remove("PAPERDEX_INDEX")
+            .args(["stdio", "--index"])
+            .arg(self.index_dir())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     pub fn index_dir(&self) -> &Path {
         self.index.path()
     }
