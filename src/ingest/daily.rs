@@ -143,7 +143,8 @@ mod tests {
         let meds = &parsed.papers[3];
         assert_eq!(
             meds.title,
-            "MedS3: Towards Medical Small Language Models with Self-Evolved Slow Thinking"
+            // `MedS$^3$`: the superscript keeps its caret (the tokenizer still finds `meds3`).
+            "MedS^3: Towards Medical Small Language Models with Self-Evolved Slow Thinking"
         );
         let last = parsed.papers.last().unwrap();
         assert_eq!(
